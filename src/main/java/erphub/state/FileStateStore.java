@@ -1,0 +1,290 @@
+package erphub.state;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.sql.Types;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Named;
+
+import erphub.config.ErphubConfig;
+
+/**
+ * The file ledger. Claiming is an atomic insert guarded by the unique key, so restarts and concurrent
+ * replicas never process one file version twice; every state change is one transition row.
+ * Plain JDBC: the same statements run on H2 and PostgreSQL.
+ */
+@ApplicationScoped
+@Named("fileStateStore")
+public class FileStateStore {
+
+    /** SQLState of a unique-key violation, the same on H2 and PostgreSQL. */
+    private static final String UNIQUE_VIOLATION = "23505";
+    private static final int DETAIL_MAX = 2000;
+
+    private final StateDataSource db;
+    private final ErphubConfig config;
+    private final Clock clock;
+
+    public FileStateStore(StateDataSource db, ErphubConfig config) {
+        this.db = db;
+        this.config = config;
+        this.clock = Clock.systemUTC();
+    }
+
+    /**
+     * Claims a file version for this node. Empty when the version is already known and not resumable:
+     * processed, being processed under a live lease, or finished.
+     */
+    public Optional<Claim> claim(FileKey key, String fileName, Long sizeBytes, String checksum) {
+        Instant now = now();
+        Instant leaseUntil = now.plus(config.state().claimLease());
+        try (Connection c = db.connection()) {
+            c.setAutoCommit(false);
+            try {
+                long id = insertClaim(c, key, fileName, sizeBytes, checksum, now, leaseUntil);
+                insertTransition(c, id, now, null, FileState.DISCOVERED, 1, "claimed");
+                c.commit();
+                return Optional.of(new Claim(id, key, 1, false));
+            } catch (SQLException e) {
+                c.rollback();
+                if (!UNIQUE_VIOLATION.equals(e.getSQLState())) {
+                    throw e;
+                }
+            }
+            Optional<Claim> resumed = resumeExpired(c, key, now, leaseUntil);
+            c.commit();
+            return resumed;
+        } catch (SQLException e) {
+            throw new StateStoreException("cannot claim " + key + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Records a lifecycle step, refusing one the lifecycle does not allow. */
+    public void transition(long fileId, FileState to, String detail) {
+        Instant now = now();
+        try (Connection c = db.connection()) {
+            c.setAutoCommit(false);
+            try {
+                FileState from;
+                int attempt;
+                try (PreparedStatement ps = c.prepareStatement(
+                        "SELECT state, attempt FROM file_version WHERE id = ? FOR UPDATE")) {
+                    ps.setLong(1, fileId);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        if (!rs.next()) {
+                            throw new StateStoreException("no file with id " + fileId);
+                        }
+                        from = FileState.valueOf(rs.getString(1));
+                        attempt = rs.getInt(2);
+                    }
+                }
+                if (!from.canMoveTo(to)) {
+                    throw new StateStoreException("file " + fileId + " cannot move from " + from + " to " + to);
+                }
+                try (PreparedStatement ps = c.prepareStatement(
+                        "UPDATE file_version SET state = ?, updated_at = ?, reason = ?,"
+                                + " lease_until = CASE WHEN ? THEN NULL ELSE lease_until END WHERE id = ?")) {
+                    ps.setString(1, to.name());
+                    ps.setTimestamp(2, Timestamp.from(now));
+                    boolean leaves = !FileState.RESUMABLE.contains(to);
+                    ps.setString(3, isFailure(to) ? truncate(detail) : null);
+                    ps.setBoolean(4, leaves);
+                    ps.setLong(5, fileId);
+                    ps.executeUpdate();
+                }
+                insertTransition(c, fileId, now, from, to, attempt, detail);
+                c.commit();
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            }
+        } catch (SQLException e) {
+            throw new StateStoreException("cannot record " + to + " for file " + fileId + ": " + e.getMessage(), e);
+        }
+    }
+
+    public Optional<FileRecord> find(FileKey key) {
+        return query("SELECT * FROM file_version WHERE tenant = ? AND upstream = ? AND remote_id = ? AND version = ?",
+                key.tenant(), key.upstream(), key.remoteId(), key.version()).stream().findFirst();
+    }
+
+    public Optional<FileRecord> find(long fileId) {
+        return query("SELECT * FROM file_version WHERE id = ?", fileId).stream().findFirst();
+    }
+
+    /** Every transition of a file, oldest first. */
+    public List<Transition> history(long fileId) {
+        try (Connection c = db.connection();
+                PreparedStatement ps = c.prepareStatement(
+                        "SELECT id, file_id, occurred_at, node, from_state, to_state, attempt, detail"
+                                + " FROM file_transition WHERE file_id = ? ORDER BY id")) {
+            ps.setLong(1, fileId);
+            List<Transition> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    String from = rs.getString("from_state");
+                    out.add(new Transition(rs.getLong("id"), rs.getLong("file_id"),
+                            rs.getTimestamp("occurred_at").toInstant(), rs.getString("node"),
+                            from == null ? null : FileState.valueOf(from), FileState.valueOf(rs.getString("to_state")),
+                            rs.getInt("attempt"), rs.getString("detail")));
+                }
+            }
+            return out;
+        } catch (SQLException e) {
+            throw new StateStoreException("cannot read the history of file " + fileId + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Cheap round trip used by readiness: the store answers. */
+    public boolean ping() {
+        try (Connection c = db.connection()) {
+            return c.isValid(2);
+        } catch (SQLException e) {
+            return false;
+        }
+    }
+
+    private long insertClaim(Connection c, FileKey key, String fileName, Long sizeBytes, String checksum,
+            Instant now, Instant leaseUntil) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "INSERT INTO file_version (tenant, upstream, remote_id, version, file_name, size_bytes, checksum,"
+                        + " state, attempt, claimed_by, lease_until, created_at, updated_at)"
+                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)",
+                new String[] { "id" })) {
+            ps.setString(1, key.tenant());
+            ps.setString(2, key.upstream());
+            ps.setString(3, key.remoteId());
+            ps.setString(4, key.version());
+            ps.setString(5, fileName);
+            if (sizeBytes == null) {
+                ps.setNull(6, Types.BIGINT);
+            } else {
+                ps.setLong(6, sizeBytes);
+            }
+            ps.setString(7, checksum);
+            ps.setString(8, FileState.DISCOVERED.name());
+            ps.setString(9, config.nodeId());
+            ps.setTimestamp(10, Timestamp.from(leaseUntil));
+            ps.setTimestamp(11, Timestamp.from(now));
+            ps.setTimestamp(12, Timestamp.from(now));
+            ps.executeUpdate();
+            try (ResultSet keys = ps.getGeneratedKeys()) {
+                keys.next();
+                return keys.getLong(1);
+            }
+        }
+    }
+
+    /** Takes over a claim whose holder stopped before the bytes were archived and whose lease has ended. */
+    private Optional<Claim> resumeExpired(Connection c, FileKey key, Instant now, Instant leaseUntil)
+            throws SQLException {
+        long id;
+        int attempt;
+        FileState state;
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT id, attempt, state, lease_until FROM file_version"
+                        + " WHERE tenant = ? AND upstream = ? AND remote_id = ? AND version = ? FOR UPDATE")) {
+            bindKey(ps, key);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return Optional.empty();
+                }
+                id = rs.getLong(1);
+                attempt = rs.getInt(2);
+                state = FileState.valueOf(rs.getString(3));
+                Timestamp lease = rs.getTimestamp(4);
+                if (!FileState.RESUMABLE.contains(state) || (lease != null && lease.toInstant().isAfter(now))) {
+                    return Optional.empty();
+                }
+            }
+        }
+        int next = attempt + 1;
+        try (PreparedStatement ps = c.prepareStatement(
+                "UPDATE file_version SET claimed_by = ?, lease_until = ?, attempt = ?, updated_at = ? WHERE id = ?")) {
+            ps.setString(1, config.nodeId());
+            ps.setTimestamp(2, Timestamp.from(leaseUntil));
+            ps.setInt(3, next);
+            ps.setTimestamp(4, Timestamp.from(now));
+            ps.setLong(5, id);
+            ps.executeUpdate();
+        }
+        insertTransition(c, id, now, state, state, next, "claim resumed after its lease ended");
+        return Optional.of(new Claim(id, key, next, true));
+    }
+
+    private void insertTransition(Connection c, long fileId, Instant at, FileState from, FileState to, int attempt,
+            String detail) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "INSERT INTO file_transition (file_id, occurred_at, node, from_state, to_state, attempt, detail)"
+                        + " VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+            ps.setLong(1, fileId);
+            ps.setTimestamp(2, Timestamp.from(at));
+            ps.setString(3, config.nodeId());
+            ps.setString(4, from == null ? null : from.name());
+            ps.setString(5, to.name());
+            ps.setInt(6, attempt);
+            ps.setString(7, truncate(detail));
+            ps.executeUpdate();
+        }
+    }
+
+    private List<FileRecord> query(String sql, Object... args) {
+        try (Connection c = db.connection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            for (int i = 0; i < args.length; i++) {
+                ps.setObject(i + 1, args[i]);
+            }
+            List<FileRecord> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(toRecord(rs));
+                }
+            }
+            return out;
+        } catch (SQLException e) {
+            throw new StateStoreException("cannot read the ledger: " + e.getMessage(), e);
+        }
+    }
+
+    private static FileRecord toRecord(ResultSet rs) throws SQLException {
+        long size = rs.getLong("size_bytes");
+        Long sizeBytes = rs.wasNull() ? null : size;
+        Timestamp lease = rs.getTimestamp("lease_until");
+        return new FileRecord(rs.getLong("id"),
+                new FileKey(rs.getString("tenant"), rs.getString("upstream"), rs.getString("remote_id"),
+                        rs.getString("version")),
+                rs.getString("file_name"), sizeBytes, rs.getString("checksum"),
+                FileState.valueOf(rs.getString("state")), rs.getInt("attempt"), rs.getString("claimed_by"),
+                lease == null ? null : lease.toInstant(), rs.getString("archive_key"), rs.getString("reason"),
+                rs.getTimestamp("created_at").toInstant(), rs.getTimestamp("updated_at").toInstant());
+    }
+
+    private static void bindKey(PreparedStatement ps, FileKey key) throws SQLException {
+        ps.setString(1, key.tenant());
+        ps.setString(2, key.upstream());
+        ps.setString(3, key.remoteId());
+        ps.setString(4, key.version());
+    }
+
+    private static boolean isFailure(FileState state) {
+        return state == FileState.REJECTED || state == FileState.DEAD_LETTERED;
+    }
+
+    private static String truncate(String s) {
+        return s == null || s.length() <= DETAIL_MAX ? s : s.substring(0, DETAIL_MAX);
+    }
+
+    // Millisecond precision: what both databases store, so a value read back compares equal.
+    private Instant now() {
+        return clock.instant().truncatedTo(ChronoUnit.MILLIS);
+    }
+}

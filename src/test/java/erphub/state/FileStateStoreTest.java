@@ -1,0 +1,220 @@
+package erphub.state;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import jakarta.inject.Inject;
+
+import org.apache.camel.ProducerTemplate;
+import org.junit.jupiter.api.Test;
+
+import erphub.testing.TestRoutes;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+
+/** The ledger on the embedded H2 database; {@link FileStateStoreOnPostgresTest} runs the same on PostgreSQL. */
+@QuarkusTest
+@TestProfile(FileStateStoreTest.OnH2.class)
+class FileStateStoreTest {
+
+    public static class OnH2 implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return TestRoutes.include("ledger");
+        }
+    }
+
+    @Inject
+    FileStateStore store;
+
+    @Inject
+    StateDataSource db;
+
+    @Inject
+    ProducerTemplate producer;
+
+    @Test
+    void claimsAFileVersionOnceAndSkipsItAfterwards() {
+        FileKey key = newKey("v1");
+
+        Optional<Claim> first = store.claim(key, "payroll.csv", 1234L, "sha256:ab");
+        Optional<Claim> second = store.claim(key, "payroll.csv", 1234L, "sha256:ab");
+
+        assertTrue(first.isPresent());
+        assertFalse(second.isPresent(), "a version already claimed is skipped");
+        FileRecord row = store.find(key).orElseThrow();
+        assertEquals(FileState.DISCOVERED, row.state());
+        assertEquals("payroll.csv", row.fileName());
+        assertEquals(1234L, row.sizeBytes());
+        assertEquals("erphub-test", row.claimedBy());
+        assertTrue(row.leaseUntil().isAfter(Instant.now()));
+    }
+
+    @Test
+    void aChangedVersionOfTheSameFileIsClaimedAgain() {
+        FileKey v1 = newKey("etag-1");
+        FileKey v2 = new FileKey(v1.tenant(), v1.upstream(), v1.remoteId(), "etag-2");
+
+        assertTrue(store.claim(v1, "a.csv", null, null).isPresent());
+        assertTrue(store.claim(v2, "a.csv", null, null).isPresent());
+        assertFalse(store.claim(v1, "a.csv", null, null).isPresent());
+    }
+
+    @Test
+    void concurrentClaimsOfOneVersionHaveExactlyOneWinner() throws Exception {
+        FileKey key = newKey("v1");
+        int contenders = 8;
+        CountDownLatch start = new CountDownLatch(1);
+        ExecutorService pool = Executors.newFixedThreadPool(contenders);
+        try {
+            List<Future<Optional<Claim>>> results = new ArrayList<>();
+            for (int i = 0; i < contenders; i++) {
+                Callable<Optional<Claim>> claim = () -> {
+                    start.await();
+                    return store.claim(key, "x.json", null, null);
+                };
+                results.add(pool.submit(claim));
+            }
+            start.countDown();
+            int winners = 0;
+            for (Future<Optional<Claim>> f : results) {
+                winners += f.get().isPresent() ? 1 : 0;
+            }
+            assertEquals(1, winners);
+        } finally {
+            pool.shutdownNow();
+        }
+        assertEquals(1, store.history(store.find(key).orElseThrow().id()).size());
+    }
+
+    @Test
+    void aClaimWhoseLeaseEndedBeforeArchivingIsResumed() throws SQLException {
+        FileKey key = newKey("v1");
+        Claim claim = store.claim(key, "big.bin", null, null).orElseThrow();
+        store.transition(claim.fileId(), FileState.DOWNLOADED, "downloaded 10 bytes");
+
+        assertFalse(store.claim(key, "big.bin", null, null).isPresent(), "a live lease keeps others off");
+        expireLease(claim.fileId());
+
+        Claim resumed = store.claim(key, "big.bin", null, null).orElseThrow();
+        assertTrue(resumed.resumed());
+        assertEquals(claim.fileId(), resumed.fileId());
+        assertEquals(2, resumed.attempt());
+        assertFalse(store.claim(key, "big.bin", null, null).isPresent(), "the resumed claim has a fresh lease");
+    }
+
+    @Test
+    void anArchivedFileIsNeverClaimedAgainEvenAfterItsLease() throws SQLException {
+        FileKey key = newKey("v1");
+        Claim claim = store.claim(key, "a.csv", null, null).orElseThrow();
+        store.transition(claim.fileId(), FileState.DOWNLOADED, null);
+        store.transition(claim.fileId(), FileState.ARCHIVED, "archive key acme/x");
+        assertNull(store.find(key).orElseThrow().leaseUntil(), "the lease is released once the bytes are safe");
+        expireLease(claim.fileId());
+
+        assertFalse(store.claim(key, "a.csv", null, null).isPresent());
+    }
+
+    @Test
+    void everyTransitionIsOneRowWithNodeAttemptAndDetail() {
+        FileKey key = newKey("v1");
+        long id = store.claim(key, "a.csv", null, null).orElseThrow().fileId();
+        store.transition(id, FileState.DOWNLOADED, "12 bytes");
+        store.transition(id, FileState.REJECTED, "checksum mismatch: expected sha256:aa, got sha256:bb");
+
+        List<Transition> history = store.history(id);
+        assertEquals(List.of(FileState.DISCOVERED, FileState.DOWNLOADED, FileState.REJECTED),
+                history.stream().map(Transition::to).toList());
+        assertNull(history.get(0).from());
+        assertEquals(FileState.DOWNLOADED, history.get(2).from());
+        assertEquals("checksum mismatch: expected sha256:aa, got sha256:bb", history.get(2).detail());
+        assertTrue(history.stream().allMatch(t -> t.node().equals("erphub-test") && t.attempt() == 1));
+        FileRecord row = store.find(id).orElseThrow();
+        assertEquals(FileState.REJECTED, row.state());
+        assertEquals("checksum mismatch: expected sha256:aa, got sha256:bb", row.reason());
+    }
+
+    @Test
+    void theLifecycleRefusesAStepItDoesNotHave() {
+        long id = store.claim(newKey("v1"), "a.csv", null, null).orElseThrow().fileId();
+
+        StateStoreException e = assertThrows(StateStoreException.class,
+                () -> store.transition(id, FileState.DELIVERED, null));
+        assertTrue(e.getMessage().contains("cannot move from DISCOVERED to DELIVERED"), e.getMessage());
+        assertEquals(1, store.history(id).size());
+    }
+
+    @Test
+    void theSchemaItselfRejectsADuplicateKeyAndAnUnknownState() throws SQLException {
+        FileKey key = newKey("v1");
+        store.claim(key, "a.csv", null, null).orElseThrow();
+
+        SQLException duplicate = assertThrows(SQLException.class, () -> insertRaw(key, "DISCOVERED"));
+        assertEquals("23505", duplicate.getSQLState());
+        SQLException badState = assertThrows(SQLException.class, () -> insertRaw(newKey("v1"), "FINISHED"));
+        // integrity constraint violation: 23514 on PostgreSQL, 23513 on H2
+        assertTrue(badState.getSQLState().startsWith("2351"), badState.getSQLState());
+    }
+
+    @Test
+    void aRouteClaimsThroughTheStateStoreBean() {
+        FileKey key = newKey("v7");
+
+        Object first = producer.requestBodyAndHeader("direct:test-ledger-claim", key, "fileName", "from-route.csv");
+        Object second = producer.requestBodyAndHeader("direct:test-ledger-claim", key, "fileName", "from-route.csv");
+
+        assertTrue(((Optional<?>) first).isPresent());
+        assertFalse(((Optional<?>) second).isPresent());
+        assertEquals("from-route.csv", store.find(key).orElseThrow().fileName());
+    }
+
+    private static FileKey newKey(String version) {
+        return new FileKey("acme", "payroll", "file-" + UUID.randomUUID(), version);
+    }
+
+    private void expireLease(long fileId) throws SQLException {
+        try (Connection c = db.connection();
+                PreparedStatement ps = c.prepareStatement("UPDATE file_version SET lease_until = ? WHERE id = ?")) {
+            ps.setTimestamp(1, Timestamp.from(Instant.now().minusSeconds(1)));
+            ps.setLong(2, fileId);
+            assertEquals(1, ps.executeUpdate());
+        }
+    }
+
+    private void insertRaw(FileKey key, String state) throws SQLException {
+        try (Connection c = db.connection();
+                PreparedStatement ps = c.prepareStatement(
+                        "INSERT INTO file_version (tenant, upstream, remote_id, version, state, created_at, updated_at)"
+                                + " VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+            ps.setString(1, key.tenant());
+            ps.setString(2, key.upstream());
+            ps.setString(3, key.remoteId());
+            ps.setString(4, key.version());
+            ps.setString(5, state);
+            Timestamp now = Timestamp.from(Instant.now());
+            ps.setTimestamp(6, now);
+            ps.setTimestamp(7, now);
+            ps.executeUpdate();
+        }
+    }
+}

@@ -1,0 +1,67 @@
+package erphub.testing;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+
+import io.quarkus.test.common.QuarkusTestResourceLifecycleManager.TestInjector;
+
+/** Small helpers shared by the test resources: loopback ports, scratch folders, waiting for a port. */
+public final class TestServers {
+
+    public static final String LOOPBACK = "127.0.0.1";
+
+    private TestServers() {
+    }
+
+    public static int freePort() {
+        try (ServerSocket s = new ServerSocket(0, 0, java.net.InetAddress.getByName(LOOPBACK))) {
+            s.setReuseAddress(true);
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** A fresh folder under target/, so a test run leaves nothing outside the build directory. */
+    public static Path scratchDir(String prefix) {
+        try {
+            Path base = Path.of("target", "test-servers-work");
+            Files.createDirectories(base);
+            return Files.createTempDirectory(base.toAbsolutePath(), prefix);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Waits until something accepts connections on the port, or fails after the timeout. */
+    public static void awaitPort(int port, Duration timeout) {
+        Instant deadline = Instant.now().plus(timeout);
+        while (Instant.now().isBefore(deadline)) {
+            try (Socket s = new Socket()) {
+                s.connect(new InetSocketAddress(LOOPBACK, port), 200);
+                return;
+            } catch (IOException e) {
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException(ie);
+                }
+            }
+        }
+        throw new IllegalStateException("nothing listens on " + LOOPBACK + ":" + port + " after " + timeout);
+    }
+
+    /** Hands a server object to the test's fields annotated {@link InjectTestServer} of a matching type. */
+    public static void inject(TestInjector injector, Object server) {
+        injector.injectIntoFields(server,
+                new TestInjector.AnnotatedAndMatchesType(InjectTestServer.class, server.getClass()));
+    }
+}
