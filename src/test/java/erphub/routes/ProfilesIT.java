@@ -1,0 +1,51 @@
+package erphub.routes;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+import erphub.testing.PackagedApp;
+import erphub.testing.PostgresResource;
+import erphub.testing.TestServers;
+
+/** The one packaged jar serves both profiles: the embedded default, and prod configured by environment. */
+class ProfilesIT {
+
+    @Test
+    void prodProfileRunsOnPostgresqlConfiguredByEnvironmentVariables() throws Exception {
+        PostgresResource postgres = new PostgresResource();
+        Map<String, String> db = postgres.start();
+        try {
+            Path work = TestServers.scratchDir("prod-");
+            Map<String, String> env = Map.of(
+                    "QUARKUS_PROFILE", "prod",
+                    "ERPHUB_DB_URL", db.get("quarkus.datasource.\"postgresql\".jdbc.url"),
+                    "ERPHUB_DB_USER", "postgres",
+                    "ERPHUB_DB_PASSWORD", "unused-with-trust-auth");
+            try (PackagedApp app = PackagedApp.start(work, Map.of(), env)) {
+                app.awaitReady(Duration.ofSeconds(60));
+
+                String ready = HttpClient.newHttpClient().send(
+                        HttpRequest.newBuilder(URI.create(app.url("/q/health/ready"))).build(),
+                        HttpResponse.BodyHandlers.ofString()).body();
+                assertTrue(ready.contains("\"postgresql\": \"UP\""), ready);
+                assertFalse(ready.contains("\"h2\""), "the embedded database is inactive in prod: " + ready);
+                assertTrue(app.output().contains("Profile prod activated"), app.output());
+                assertFalse(Files.exists(work.resolve("data/state")), "prod keeps no local state");
+                assertFalse(app.output().contains("unused-with-trust-auth"), "the database password is never logged");
+            }
+        } finally {
+            postgres.stop();
+        }
+    }
+}

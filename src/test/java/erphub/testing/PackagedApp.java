@@ -1,0 +1,162 @@
+package erphub.testing;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The packaged application ({@code target/quarkus-app/quarkus-run.jar}) started as a user starts it:
+ * {@code java -jar} in its own working folder, as a separate process. Used by the {@code *IT} tests,
+ * which run after {@code package}.
+ */
+public final class PackagedApp implements AutoCloseable {
+
+    private final Process process;
+    private final Path workDir;
+    private final Path log;
+    private final int port;
+    private final long startedNanos;
+
+    private PackagedApp(Process process, Path workDir, Path log, int port, long startedNanos) {
+        this.process = process;
+        this.workDir = workDir;
+        this.log = log;
+        this.port = port;
+        this.startedNanos = startedNanos;
+    }
+
+    /** Starts the jar in {@code workDir} with the given system properties (and a free HTTP port). */
+    public static PackagedApp start(Path workDir, Map<String, String> systemProperties, String... jvmArgs) {
+        return start(workDir, systemProperties, Map.of(), jvmArgs);
+    }
+
+    /** As {@link #start(Path, Map, String...)}, with extra environment variables, as a container gets them. */
+    public static PackagedApp start(Path workDir, Map<String, String> systemProperties, Map<String, String> environment,
+            String... jvmArgs) {
+        Path jar = Path.of(System.getProperty("test.app.dir", "target/quarkus-app"), "quarkus-run.jar").toAbsolutePath();
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalStateException(jar + " is missing: the *IT tests run after 'package' (./mvnw verify)");
+        }
+        int port = TestServers.freePort();
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(List.of(jvmArgs));
+        command.add("-Dquarkus.http.port=" + port);
+        systemProperties.forEach((k, v) -> command.add("-D" + k + "=" + v));
+        command.add("-jar");
+        command.add(jar.toString());
+        try {
+            Files.createDirectories(workDir);
+            Path log = Files.createTempFile(workDir, "erphub-", ".log");
+            long started = System.nanoTime();
+            ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile())
+                    .redirectErrorStream(true).redirectOutput(log.toFile());
+            builder.environment().putAll(environment);
+            Process process = builder.start();
+            return new PackagedApp(process, workDir, log, port, started);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Waits for {@code /q/health/ready} to answer UP; returns the time it took since the process started. */
+    public Duration awaitReady(Duration timeout) {
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("erphub exited with " + process.exitValue() + " before it was ready:\n" + output());
+            }
+            try {
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url("/q/health/ready")))
+                        .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
+                if (r.statusCode() == 200) {
+                    return Duration.ofNanos(System.nanoTime() - startedNanos);
+                }
+            } catch (IOException e) {
+                // not listening yet
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+            pause(100);
+        }
+        throw new IllegalStateException("erphub not ready after " + timeout + ":\n" + output());
+    }
+
+    /** Waits for the process to end by itself; returns its exit code. */
+    public int awaitExit(Duration timeout) {
+        try {
+            if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new IllegalStateException("erphub still running after " + timeout + ":\n" + output());
+            }
+            return process.exitValue();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Resident memory of the process in KiB, from /proc (Linux). */
+    public long residentKiB() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", String.valueOf(process.pid()), "status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", ""));
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        throw new IllegalStateException("no VmRSS for " + process.pid());
+    }
+
+    public String url(String path) {
+        return "http://127.0.0.1:" + port + path;
+    }
+
+    public Path workDir() {
+        return workDir;
+    }
+
+    public String output() {
+        try {
+            return Files.readString(log, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "(no output: " + e + ")";
+        }
+    }
+
+    /** Stops the process as an orchestrator does (SIGTERM), waiting for the graceful shutdown. */
+    @Override
+    public void close() {
+        process.destroy();
+        try {
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void pause(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}
