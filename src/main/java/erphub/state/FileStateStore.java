@@ -10,8 +10,12 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Named;
@@ -30,6 +34,7 @@ public class FileStateStore {
     /** SQLState of a unique-key violation, the same on H2 and PostgreSQL. */
     private static final String UNIQUE_VIOLATION = "23505";
     private static final int DETAIL_MAX = 2000;
+    private static final int IN_CHUNK = 500;
 
     private final StateDataSource db;
     private final ErphubConfig config;
@@ -71,6 +76,11 @@ public class FileStateStore {
 
     /** Records a lifecycle step, refusing one the lifecycle does not allow. */
     public void transition(long fileId, FileState to, String detail) {
+        transition(fileId, to, detail, null);
+    }
+
+    /** As {@link #transition(long, FileState, String)}, also recording where the file's bytes are archived. */
+    public void transition(long fileId, FileState to, String detail, String archiveKey) {
         Instant now = now();
         try (Connection c = db.connection()) {
             c.setAutoCommit(false);
@@ -93,13 +103,15 @@ public class FileStateStore {
                 }
                 try (PreparedStatement ps = c.prepareStatement(
                         "UPDATE file_version SET state = ?, updated_at = ?, reason = ?,"
-                                + " lease_until = CASE WHEN ? THEN NULL ELSE lease_until END WHERE id = ?")) {
+                                + " lease_until = CASE WHEN ? THEN NULL ELSE lease_until END,"
+                                + " archive_key = COALESCE(?, archive_key) WHERE id = ?")) {
                     ps.setString(1, to.name());
                     ps.setTimestamp(2, Timestamp.from(now));
                     boolean leaves = !FileState.RESUMABLE.contains(to);
                     ps.setString(3, isFailure(to) ? truncate(detail) : null);
                     ps.setBoolean(4, leaves);
-                    ps.setLong(5, fileId);
+                    ps.setString(5, archiveKey);
+                    ps.setLong(6, fileId);
                     ps.executeUpdate();
                 }
                 insertTransition(c, fileId, now, from, to, attempt, detail);
@@ -111,6 +123,54 @@ public class FileStateStore {
         } catch (SQLException e) {
             throw new StateStoreException("cannot record " + to + " for file " + fileId + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The listed items the ledger does not settle yet: versions never seen, and claims whose holder
+     * stopped before archiving and whose lease has ended. One query per chunk of a list page.
+     */
+    public <T> List<T> unsettled(String tenant, String upstream, List<T> items, Function<T, FileKey> keyOf) {
+        if (items.isEmpty()) {
+            return items;
+        }
+        Instant now = now();
+        Set<FileKey> settled = new HashSet<>();
+        try (Connection c = db.connection()) {
+            for (int from = 0; from < items.size(); from += IN_CHUNK) {
+                List<T> chunk = items.subList(from, Math.min(items.size(), from + IN_CHUNK));
+                String marks = String.join(",", Collections.nCopies(chunk.size(), "?"));
+                try (PreparedStatement ps = c.prepareStatement(
+                        "SELECT remote_id, version, state, lease_until FROM file_version"
+                                + " WHERE tenant = ? AND upstream = ? AND remote_id IN (" + marks + ")")) {
+                    ps.setString(1, tenant);
+                    ps.setString(2, upstream);
+                    for (int i = 0; i < chunk.size(); i++) {
+                        ps.setString(3 + i, keyOf.apply(chunk.get(i)).remoteId());
+                    }
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                            FileState state = FileState.valueOf(rs.getString(3));
+                            Timestamp lease = rs.getTimestamp(4);
+                            boolean resumable = FileState.RESUMABLE.contains(state)
+                                    && (lease == null || !lease.toInstant().isAfter(now));
+                            if (!resumable) {
+                                settled.add(new FileKey(tenant, upstream, rs.getString(1), rs.getString(2)));
+                            }
+                        }
+                    }
+                }
+            }
+        } catch (SQLException e) {
+            throw new StateStoreException("cannot check " + items.size() + " listed files of " + tenant + "/"
+                    + upstream + " against the ledger: " + e.getMessage(), e);
+        }
+        List<T> out = new ArrayList<>(items.size());
+        for (T item : items) {
+            if (!settled.contains(keyOf.apply(item))) {
+                out.add(item);
+            }
+        }
+        return out;
     }
 
     public Optional<FileRecord> find(FileKey key) {

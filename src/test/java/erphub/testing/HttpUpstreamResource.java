@@ -2,6 +2,7 @@ package erphub.testing;
 
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 
+import java.util.HashMap;
 import java.util.Map;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
@@ -12,13 +13,23 @@ import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 public class HttpUpstreamResource implements QuarkusTestResourceLifecycleManager {
 
     private WireMockServer server;
+    private Map<String, String> exposeAs = Map.of();
+
+    /** Init args name further properties to set to the server's URL plus a path: {@code property -> /path}. */
+    @Override
+    public void init(Map<String, String> args) {
+        exposeAs = Map.copyOf(args);
+    }
 
     @Override
     public Map<String, String> start() {
         server = new WireMockServer(options().bindAddress(TestServers.LOOPBACK).dynamicPort()
                 .containerThreads(16).jettyAcceptors(1));
         server.start();
-        return Map.of("test.upstream.url", server.baseUrl());
+        Map<String, String> config = new HashMap<>();
+        config.put("test.upstream.url", server.baseUrl());
+        exposeAs.forEach((property, path) -> config.put(property, server.baseUrl() + path));
+        return config;
     }
 
     @Override

@@ -2,6 +2,7 @@ package erphub.testing;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.util.HashMap;
 import java.util.Map;
 
 import no.nav.security.mock.oauth2.MockOAuth2Server;
@@ -17,6 +18,13 @@ public class OAuth2ServerResource implements QuarkusTestResourceLifecycleManager
     public static final String ISSUER = "erphub";
 
     private MockOAuth2Server server;
+    private Map<String, String> exposeAs = Map.of();
+
+    /** Init args name further properties to set to the token endpoint URL (the values are ignored). */
+    @Override
+    public void init(Map<String, String> args) {
+        exposeAs = Map.copyOf(args);
+    }
 
     @Override
     public Map<String, String> start() {
@@ -26,10 +34,12 @@ public class OAuth2ServerResource implements QuarkusTestResourceLifecycleManager
         } catch (UnknownHostException e) {
             throw new IllegalStateException(e);
         }
-        return Map.of(
-                "test.oauth2.token-url", server.tokenEndpointUrl(ISSUER).toString(),
-                "test.oauth2.jwks-url", server.jwksUrl(ISSUER).toString(),
-                "test.oauth2.issuer", server.issuerUrl(ISSUER).toString());
+        Map<String, String> config = new HashMap<>();
+        config.put("test.oauth2.token-url", server.tokenEndpointUrl(ISSUER).toString());
+        config.put("test.oauth2.jwks-url", server.jwksUrl(ISSUER).toString());
+        config.put("test.oauth2.issuer", server.issuerUrl(ISSUER).toString());
+        exposeAs.keySet().forEach(property -> config.put(property, server.tokenEndpointUrl(ISSUER).toString()));
+        return config;
     }
 
     @Override

@@ -1,0 +1,19 @@
+package erphub.pipeline;
+
+import erphub.state.FileKey;
+
+/** One file as an upstream's list describes it, for one tenant. */
+public record FileDescriptor(
+        String tenant,
+        String upstream,
+        String remoteId,
+        String version,
+        String name,
+        Long size,
+        String checksum,
+        String downloadUrl) {
+
+    public FileKey key() {
+        return new FileKey(tenant, upstream, remoteId, version);
+    }
+}

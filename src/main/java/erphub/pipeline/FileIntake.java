@@ -1,0 +1,182 @@
+package erphub.pipeline;
+
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.Locale;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Named;
+
+import org.apache.camel.Exchange;
+import org.apache.camel.ProducerTemplate;
+import org.apache.camel.component.aws2.s3.AWS2S3Constants;
+import org.jboss.logging.Logger;
+
+import erphub.config.ErphubConfig;
+import erphub.pipeline.UpstreamHttp.Body;
+import erphub.state.FileState;
+import erphub.state.FileStateStore;
+import io.micrometer.core.instrument.MeterRegistry;
+
+/**
+ * DOWNLOAD and ARCHIVE for the intake route: the upstream's bytes are streamed straight into the
+ * archive endpoint (a local folder or S3), counted and checksummed on the way, never held whole in
+ * memory. A file is marked ARCHIVED only after the archive write has completed and the bytes verified.
+ */
+@ApplicationScoped
+@Named("fileIntake")
+public class FileIntake {
+
+    private static final Logger LOG = Logger.getLogger(FileIntake.class);
+
+    private final UpstreamHttp http;
+    private final UpstreamSpecs specs;
+    private final UpstreamPoll poll;
+    private final FileStateStore store;
+    private final ProducerTemplate producer;
+    private final ErphubConfig config;
+    private final MeterRegistry meters;
+
+    public FileIntake(UpstreamHttp http, UpstreamSpecs specs, UpstreamPoll poll, FileStateStore store,
+            ProducerTemplate producer, ErphubConfig config, MeterRegistry meters) {
+        this.http = http;
+        this.specs = specs;
+        this.poll = poll;
+        this.store = store;
+        this.producer = producer;
+        this.config = config;
+        this.meters = meters;
+    }
+
+    /** Checks that need no download: a file that fails them is REJECTED before a byte is fetched. */
+    public void admit(ClaimedFile file) {
+        FileNames.whyUnsafe(file.name()).ifPresent(reason -> {
+            throw new RejectedFileException("unsafe file name '" + FileNames.printable(file.name()) + "': " + reason);
+        });
+        if (file.size() != null && file.size() > file.maxFileSize()) {
+            throw new RejectedFileException("file of " + file.size() + " bytes is over the limit of "
+                    + file.maxFileSize() + " bytes");
+        }
+    }
+
+    /** Streams the file from the upstream into the archive and records DOWNLOADED and ARCHIVED. */
+    public void downloadAndArchive(ClaimedFile file, Exchange exchange) {
+        UpstreamSpec spec = specs.forUpstream(file.upstream())
+                .orElseThrow(() -> new PermanentUpstreamException("upstream " + file.upstream() + " has no route", 0));
+        String key = archiveKey(file);
+        try (Body body = download(file, spec, exchange)) {
+            if (body.contentLength() > file.maxFileSize()) {
+                throw new RejectedFileException("file of " + body.contentLength() + " bytes is over the limit of "
+                        + file.maxFileSize() + " bytes");
+            }
+            CountingDigestStream counted = new CountingDigestStream(body, file.checksumAlgorithm(), file.maxFileSize());
+            Exchange written = producer.send(config.archive().uri(), e -> {
+                e.getIn().setBody(counted);
+                e.getIn().setHeader(Exchange.FILE_NAME, key);
+                e.getIn().setHeader(AWS2S3Constants.KEY, key);
+                if (body.contentLength() >= 0) {
+                    e.getIn().setHeader(AWS2S3Constants.CONTENT_LENGTH, body.contentLength());
+                }
+            });
+            if (written.getException() != null) {
+                throw archiveFailure(file, written.getException());
+            }
+            verify(file, counted, body.contentLength());
+            store.transition(file.fileId(), FileState.DOWNLOADED,
+                    counted.count() + " bytes, " + file.checksumAlgorithm() + " " + counted.hex());
+            store.transition(file.fileId(), FileState.ARCHIVED, "archived as " + key, key);
+            meters.counter("erphub.archive.bytes", "upstream", file.upstream()).increment(counted.count());
+            outcome(file, "archived");
+            LOG.debugf("%s/%s file %d (%s) archived as %s", file.tenant(), file.upstream(), file.fileId(),
+                    file.remoteId(), key);
+        } catch (java.io.IOException e) {
+            throw new TransientUpstreamException("reading " + file.downloadUrl() + ": " + e, null, e);
+        }
+    }
+
+    /** Error handler step: a permanent problem with the file itself. */
+    public void rejected(ClaimedFile file, Exception cause) {
+        String reason = cause == null ? "rejected" : cause.getMessage();
+        store.transition(file.fileId(), FileState.REJECTED, reason);
+        outcome(file, "rejected");
+        LOG.warnf("%s/%s file %d (%s) REJECTED: %s", file.tenant(), file.upstream(), file.fileId(),
+                FileNames.printable(file.name()), reason);
+    }
+
+    /** Error handler step: retries exhausted, or a refusal a retry cannot fix. Replayable later. */
+    public void deadLettered(ClaimedFile file, Exception cause, Integer redeliveries) {
+        String reason = (cause == null ? "failed" : cause.getMessage())
+                + (redeliveries == null || redeliveries == 0 ? "" : " (after " + redeliveries + " redeliveries)");
+        store.transition(file.fileId(), FileState.DEAD_LETTERED, reason);
+        outcome(file, "dead_lettered");
+        LOG.warnf("%s/%s file %d (%s) DEAD_LETTERED: %s", file.tenant(), file.upstream(), file.fileId(),
+                file.remoteId(), reason);
+    }
+
+    private Body download(ClaimedFile file, UpstreamSpec spec, Exchange exchange) {
+        try {
+            return http.get(file.downloadUrl(), poll.auth(spec, file.tenant()));
+        } catch (TransientUpstreamException e) {
+            // Honour the upstream's Retry-After, but never let one stall the route past the cap.
+            e.retryAfter().ifPresent(after -> exchange.getIn().setHeader(Exchange.REDELIVERY_DELAY,
+                    Math.min(after.toMillis(), config.intake().retryAfterCap().toMillis())));
+            throw e;
+        }
+    }
+
+    private RuntimeException archiveFailure(ClaimedFile file, Exception e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof CountingDigestStream.LimitExceeded) {
+                return new RejectedFileException(t.getMessage());
+            }
+            if (t instanceof TransientUpstreamException || t instanceof java.net.SocketTimeoutException) {
+                return new TransientUpstreamException("download of " + file.downloadUrl() + " broke off: " + t.getMessage(), null, e);
+            }
+        }
+        return new TransientUpstreamException("archiving file " + file.fileId() + " failed: " + e, null, e);
+    }
+
+    private void verify(ClaimedFile file, CountingDigestStream counted, long contentLength) {
+        if (file.size() != null && counted.count() != file.size()) {
+            throw new RejectedFileException("size mismatch: the list says " + file.size() + " bytes, the download had "
+                    + counted.count());
+        }
+        if (contentLength >= 0 && counted.count() != contentLength) {
+            throw new TransientUpstreamException("download ended after " + counted.count() + " of " + contentLength
+                    + " bytes", null, null);
+        }
+        String actual = counted.hex();
+        if (file.checksum() != null && !file.checksum().isBlank() && !matches(file.checksum(), actual)) {
+            throw new RejectedFileException("checksum mismatch: the list says " + file.checksumAlgorithm() + " "
+                    + file.checksum() + ", the download has " + actual);
+        }
+    }
+
+    /** Accepts hex or base64, with or without an "algorithm:" prefix. */
+    static boolean matches(String declared, String actualHex) {
+        String v = declared.trim();
+        int colon = v.indexOf(':');
+        if (colon > 0) {
+            v = v.substring(colon + 1);
+        }
+        if (v.equalsIgnoreCase(actualHex)) {
+            return true;
+        }
+        try {
+            return HexFormat.of().formatHex(Base64.getDecoder().decode(v)).equals(actualHex.toLowerCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    /** {tenant}/{upstream}/{yyyy}/{mm}/{dd}/{fileId}: built from ids the ledger vouches for, never from a file name. */
+    static String archiveKey(ClaimedFile file) {
+        String[] date = file.claimedOn().split("-");
+        return file.tenant() + "/" + file.upstream() + "/" + date[0] + "/" + date[1] + "/" + date[2] + "/" + file.fileId();
+    }
+
+    private void outcome(ClaimedFile file, String outcome) {
+        meters.counter("erphub.files", "tenant", file.tenant(), "upstream", file.upstream(), "outcome", outcome)
+                .increment();
+    }
+}

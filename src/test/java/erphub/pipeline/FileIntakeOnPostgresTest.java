@@ -1,0 +1,29 @@
+package erphub.pipeline;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import erphub.testing.PostgresResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
+
+/** Every intake test of {@link FileIntakeTest}, with the ledger on a real PostgreSQL server. */
+@QuarkusTest
+@TestProfile(FileIntakeOnPostgresTest.ThreeTenantsOnPostgres.class)
+class FileIntakeOnPostgresTest extends FileIntakeTest {
+
+    public static class ThreeTenantsOnPostgres extends ThreeTenants {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return super.getConfigOverrides();
+        }
+
+        @Override
+        public List<TestResourceEntry> testResources() {
+            List<TestResourceEntry> resources = new ArrayList<>(super.testResources());
+            resources.add(new TestResourceEntry(PostgresResource.class));
+            return resources;
+        }
+    }
+}

@@ -1,0 +1,244 @@
+package erphub.pipeline;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import jakarta.inject.Inject;
+
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.stubbing.Scenario;
+
+import erphub.state.FileKey;
+import erphub.state.FileRecord;
+import erphub.state.FileState;
+import erphub.state.FileStateStore;
+import erphub.state.StateDataSource;
+import erphub.state.Transition;
+import erphub.testing.ExampleUpstreams;
+import erphub.testing.ExampleUpstreams.RemoteFile;
+import erphub.testing.HttpUpstreamResource;
+import erphub.testing.InjectTestServer;
+import erphub.testing.OAuth2ServerResource;
+import erphub.testing.TokenSubjectPattern;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import no.nav.security.mock.oauth2.MockOAuth2Server;
+import okhttp3.mockwebserver.RecordedRequest;
+
+/**
+ * The two built-in example upstreams, 3 tenants x 200 files each, through LIST -> CLAIM -> DOWNLOAD ->
+ * ARCHIVE against a real HTTP upstream and a real OAuth2 server, on H2 ({@link FileIntakeOnPostgresTest}
+ * runs the same on PostgreSQL). The methods build on each other, in order.
+ */
+@QuarkusTest
+@TestProfile(FileIntakeTest.ThreeTenants.class)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class FileIntakeTest {
+
+    static final List<String> TENANTS = List.of("acme", "globex", "initech");
+    static final int FILES_PER_UPSTREAM = 200;
+    static final String EXAMPLE_UPSTREAMS = " AND upstream IN ('payroll-exports', 'supplier-invoices')";
+
+    public static class ThreeTenants implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            Map<String, String> config = new HashMap<>();
+            config.put("erphub.upstreams.payroll-exports.poll-interval", "1000");
+            config.put("erphub.upstreams.supplier-invoices.poll-cron", "* * * * * ?");
+            config.put("erphub.archive.uri", "file:target/test-data/archive-" + getClass().getSimpleName() + "?tempPrefix=.part-");
+            for (String tenant : TENANTS) {
+                config.put("erphub.tenants." + tenant + ".upstreams", "payroll-exports,supplier-invoices");
+                config.put("erphub.tenants." + tenant + ".credentials.payroll.client-id", tenant + "-payroll");
+                config.put("erphub.tenants." + tenant + ".credentials.payroll.client-secret", "secret-p-" + tenant);
+                config.put("erphub.tenants." + tenant + ".credentials.procurement.client-id", tenant + "-procurement");
+                config.put("erphub.tenants." + tenant + ".credentials.procurement.client-secret", "secret-q-" + tenant);
+            }
+            return config;
+        }
+
+        @Override
+        public List<TestResourceEntry> testResources() {
+            return List.of(
+                    new TestResourceEntry(HttpUpstreamResource.class, Map.of(
+                            "erphub.upstreams.payroll-exports.base-url", "/payroll",
+                            "erphub.upstreams.supplier-invoices.base-url", "/invoices")),
+                    new TestResourceEntry(OAuth2ServerResource.class, Map.of(
+                            "erphub.upstreams.payroll-exports.token-url", "",
+                            "erphub.upstreams.supplier-invoices.token-url", "")));
+        }
+    }
+
+    @InjectTestServer
+    WireMockServer upstream;
+
+    @InjectTestServer
+    MockOAuth2Server oauth2;
+
+    @Inject
+    FileStateStore store;
+
+    @Inject
+    StateDataSource db;
+
+    @ConfigProperty(name = "erphub.archive.uri")
+    String archiveUri;
+
+    static ExampleUpstreams upstreams;
+    static long startedNanos;
+
+    @Test
+    @Order(1)
+    void everyFileOfEveryTenantIsArchivedOnceByteIdenticalWithACompleteLedger() throws Exception {
+        startedNanos = System.nanoTime();
+        upstreams = new ExampleUpstreams(upstream).serve(TENANTS, FILES_PER_UPSTREAM);
+        List<RemoteFile> files = upstreams.files();
+        assertEquals(TENANTS.size() * 2 * FILES_PER_UPSTREAM, files.size());
+
+        await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500))
+                .until(() -> countInState(FileState.ARCHIVED) == files.size());
+        double seconds = (System.nanoTime() - startedNanos) / 1e9;
+        System.out.printf("[%s] %d files archived in %.1f s: %.0f files/s%n", getClass().getSimpleName(),
+                files.size(), seconds, files.size() / seconds);
+
+        for (RemoteFile f : files) {
+            FileRecord row = store.find(new FileKey(f.tenant(), f.upstream(), f.remoteId(), f.version())).orElseThrow();
+            assertEquals(FileState.ARCHIVED, row.state(), f.toString());
+            assertTrue(row.archiveKey().startsWith(f.tenant() + "/" + f.upstream() + "/"), row.archiveKey());
+            assertArrayEquals(f.content(), Files.readAllBytes(archive().resolve(row.archiveKey())), f.toString());
+            assertEquals(List.of(FileState.DISCOVERED, FileState.DOWNLOADED, FileState.ARCHIVED),
+                    store.history(row.id()).stream().map(Transition::to).toList());
+        }
+        for (RemoteFile f : files) {
+            String path = f.upstream().equals(ExampleUpstreams.PAYROLL) ? ExampleUpstreams.payrollContentPath(f.remoteId())
+                    : ExampleUpstreams.invoiceContentPath(f.remoteId());
+            upstream.verify(1, getRequestedFor(urlPathEqualTo(path)).withHeader("Authorization",
+                    new TokenSubjectPattern(ExampleUpstreams.clientIdOf(f.tenant(), path))));
+        }
+    }
+
+    @Test
+    @Order(2)
+    void onlyOneTokenRequestPerTenantCredentialForTheWholeRun() throws Exception {
+        int tokenRequests = drainTokenRequests();
+        System.out.printf("[%s] token requests for %d files: %d%n", getClass().getSimpleName(),
+                upstreams.files().size(), tokenRequests);
+        assertEquals(TENANTS.size() * 2, tokenRequests, "one per (tenant, credential)");
+    }
+
+    @Test
+    @Order(3)
+    void aSecondPollClaimsNothing() {
+        long rows = countAll();
+        int listRequests = listRequests();
+        await().atMost(Duration.ofSeconds(20)).until(() -> listRequests() >= listRequests + TENANTS.size() * 2);
+
+        assertEquals(rows, countAll(), "no new ledger rows");
+        upstream.verify(TENANTS.size() * 2 * FILES_PER_UPSTREAM,
+                getRequestedFor(urlPathMatching("/(payroll/v2/exports/.*/content|invoices/api/documents/.*/binary)")));
+    }
+
+    @Test
+    @Order(4)
+    void aChangedVersionIsProcessedAgain() throws Exception {
+        RemoteFile changed = upstreams.revise("globex", "exp-00007", "2");
+
+        FileKey key = new FileKey("globex", ExampleUpstreams.PAYROLL, "exp-00007", "2");
+        await().atMost(Duration.ofSeconds(20)).until(
+                () -> store.find(key).map(r -> r.state() == FileState.ARCHIVED).orElse(false));
+        FileRecord row = store.find(key).orElseThrow();
+        assertArrayEquals(changed.content(), Files.readAllBytes(archive().resolve(row.archiveKey())));
+        assertEquals(FileState.ARCHIVED,
+                store.find(new FileKey("globex", ExampleUpstreams.PAYROLL, "exp-00007", "1")).orElseThrow().state());
+    }
+
+    @Test
+    @Order(5)
+    void anUpstream401DropsTheTokenAndRecoversWithExactlyOneRefresh() throws Exception {
+        drainTokenRequests();
+        String path = ExampleUpstreams.payrollContentPath("exp-00011");
+        // The upstream stops accepting initech's current token once (as at a forced expiry), then accepts the new one.
+        upstream.stubFor(get(urlPathEqualTo(path)).inScenario("expiry").whenScenarioStateIs(Scenario.STARTED)
+                .withHeader("Authorization", new TokenSubjectPattern("initech-payroll"))
+                .willReturn(aResponse().withStatus(401)).willSetStateTo("refreshed").atPriority(1));
+        RemoteFile changed = upstreams.revise("initech", "exp-00011", "2");
+
+        FileKey key = new FileKey("initech", ExampleUpstreams.PAYROLL, "exp-00011", "2");
+        await().atMost(Duration.ofSeconds(20)).until(
+                () -> store.find(key).map(r -> r.state() == FileState.ARCHIVED).orElse(false));
+        assertArrayEquals(changed.content(), Files.readAllBytes(archive().resolve(store.find(key).orElseThrow().archiveKey())));
+        assertEquals(1, drainTokenRequests(), "exactly one refresh");
+    }
+
+    private Path archive() {
+        String path = archiveUri.substring("file:".length());
+        return Path.of(path.contains("?") ? path.substring(0, path.indexOf('?')) : path);
+    }
+
+    private int listRequests() {
+        return upstream.findAll(getRequestedFor(urlPathMatching("/(payroll/v2/tenants/.*/exports|invoices/api/documents)")))
+                .size();
+    }
+
+    private int drainTokenRequests() throws InterruptedException {
+        int n = 0;
+        while (true) {
+            RecordedRequest r;
+            try {
+                r = oauth2.takeRequest(300, TimeUnit.MILLISECONDS);
+            } catch (RuntimeException noMoreRequests) {
+                return n;
+            }
+            if (r == null) {
+                return n;
+            }
+            if (r.getPath() != null && r.getPath().endsWith("/token")) {
+                n++;
+            }
+        }
+    }
+
+    private long countInState(FileState state) throws Exception {
+        return count("SELECT COUNT(*) FROM file_version WHERE state = '" + state.name() + "'" + EXAMPLE_UPSTREAMS);
+    }
+
+    private long countAll() {
+        try {
+            return count("SELECT COUNT(*) FROM file_version WHERE 1 = 1" + EXAMPLE_UPSTREAMS);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private long count(String sql) throws Exception {
+        try (Connection c = db.connection(); PreparedStatement ps = c.prepareStatement(sql);
+                ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+}
