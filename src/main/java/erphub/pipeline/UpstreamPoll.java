@@ -28,6 +28,8 @@ import com.jayway.jsonpath.Configuration;
 import com.jayway.jsonpath.DocumentContext;
 import com.jayway.jsonpath.JsonPath;
 import com.jayway.jsonpath.Option;
+import com.jayway.jsonpath.spi.json.JacksonJsonProvider;
+import com.jayway.jsonpath.spi.mapper.JacksonMappingProvider;
 
 import erphub.config.ErphubConfig;
 import erphub.config.ErphubConfig.Credential;
@@ -36,6 +38,7 @@ import erphub.pipeline.UpstreamHttp.Body;
 import erphub.state.Claim;
 import erphub.state.FileKey;
 import erphub.state.FileStateStore;
+import erphub.state.PollStateStore;
 import erphub.tenant.TenantDirectory;
 import erphub.token.TokenKey;
 
@@ -49,22 +52,57 @@ import erphub.token.TokenKey;
 public class UpstreamPoll {
 
     private static final Logger LOG = Logger.getLogger(UpstreamPoll.class);
-    private static final Configuration JSON = Configuration.defaultConfiguration()
-            .addOptions(Option.SUPPRESS_EXCEPTIONS);
+    static final String STARTED = "erphubPollStarted";
+    static final String CLAIMED = "erphubPollClaimed";
+    // Jackson, not the lenient default parser: a truncated page must fail as not JSON.
+    private static final Configuration JSON = Configuration.builder()
+            .jsonProvider(new JacksonJsonProvider())
+            .mappingProvider(new JacksonMappingProvider())
+            .options(Option.SUPPRESS_EXCEPTIONS)
+            .build();
 
     private final UpstreamSpecs specs;
     private final TenantDirectory tenants;
     private final UpstreamHttp http;
     private final FileStateStore store;
     private final ErphubConfig config;
+    private final PollStateStore polls;
 
     public UpstreamPoll(UpstreamSpecs specs, TenantDirectory tenants, UpstreamHttp http, FileStateStore store,
-            ErphubConfig config) {
+            ErphubConfig config, PollStateStore polls) {
+        this.polls = polls;
         this.specs = specs;
         this.tenants = tenants;
         this.http = http;
         this.store = store;
         this.config = config;
+    }
+
+    /** Records a tenant's finished poll, with how many files it claimed. */
+    public void pollSucceeded(String tenant, Exchange exchange) {
+        java.util.concurrent.atomic.AtomicInteger claimed = exchange.getProperty(CLAIMED,
+                java.util.concurrent.atomic.AtomicInteger.class);
+        polls.succeeded(specs.forRoute(exchange.getFromRouteId()).upstreamId(), tenant, started(exchange),
+                claimed == null ? 0 : claimed.get());
+    }
+
+    /** Records a tenant's failed poll with its reason; the route goes on with the next tenant and the next tick. */
+    public void pollFailed(String tenant, Exception cause, Exchange exchange) {
+        String upstream = specs.forRoute(exchange.getFromRouteId()).upstreamId();
+        String reason = cause == null ? "failed" : cause.getClass().getSimpleName() + ": " + cause.getMessage();
+        polls.failed(upstream, tenant, started(exchange), reason);
+        LOG.warnf("Poll of %s for tenant %s failed: %s", upstream, tenant, reason);
+    }
+
+    /** Marks the start of one tenant's poll. */
+    public void pollStarting(Exchange exchange) {
+        exchange.setProperty(STARTED, java.time.Instant.now());
+        exchange.setProperty(CLAIMED, new java.util.concurrent.atomic.AtomicInteger());
+    }
+
+    private static java.time.Instant started(Exchange exchange) {
+        java.time.Instant started = exchange.getProperty(STARTED, java.time.Instant.class);
+        return started == null ? java.time.Instant.now() : started;
     }
 
     /** The tenants this upstream route polls now. */
@@ -84,6 +122,12 @@ public class UpstreamPoll {
         Optional<Claim> claim = store.claim(file.key(), file.name(), file.size(), file.checksum());
         if (claim.isEmpty()) {
             return null;
+        }
+        // Split copies properties into each file's exchange, so one counter object is shared by all of them.
+        java.util.concurrent.atomic.AtomicInteger claimed = exchange.getProperty(CLAIMED,
+                java.util.concurrent.atomic.AtomicInteger.class);
+        if (claimed != null) {
+            claimed.incrementAndGet();
         }
         Claim c = claim.get();
         return new ClaimedFile(c.fileId(), c.attempt(), file.tenant(), file.upstream(), file.remoteId(),

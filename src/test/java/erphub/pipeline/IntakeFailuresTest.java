@@ -1,0 +1,201 @@
+package erphub.pipeline;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import jakarta.inject.Inject;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.stubbing.Scenario;
+
+import erphub.state.FileKey;
+import erphub.state.FileRecord;
+import erphub.state.FileState;
+import erphub.state.FileStateStore;
+import erphub.state.PollRecord;
+import erphub.state.PollStateStore;
+import erphub.testing.ExampleUpstreams;
+import erphub.testing.HttpUpstreamResource;
+import erphub.testing.InjectTestServer;
+import erphub.testing.OAuth2ServerResource;
+import erphub.testing.TestRoutes;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+
+/**
+ * Upstream misbehaviour, each case ending as DESIGN.md says with its reason in the ledger: transient
+ * failures retried (503, 429 with an over-long Retry-After capped), timeouts dead-lettered after the
+ * retries, bad input rejected without retry, a malformed list page failing only that poll.
+ */
+@QuarkusTest
+@TestProfile(IntakeFailuresTest.FlakyUpstream.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class IntakeFailuresTest {
+
+    public static class FlakyUpstream implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            Map<String, String> config = new HashMap<>(TestRoutes.include("flaky-upstream"));
+            config.put("erphub.intake.max-redeliveries", "2");
+            config.put("erphub.intake.redelivery-delay", "100");
+            config.put("erphub.intake.max-redelivery-delay", "1000");
+            config.put("erphub.intake.retry-after-cap", "PT1S");
+            config.put("erphub.http.read-timeout", "PT1S");
+            config.put("erphub.archive.uri", "file:target/test-data/archive-flaky?tempPrefix=.part-");
+            for (String tenant : List.of("acme", "broken")) {
+                config.put("erphub.tenants." + tenant + ".upstreams", "flaky");
+                config.put("erphub.tenants." + tenant + ".credentials.flaky.client-id", tenant + "-flaky");
+                config.put("erphub.tenants." + tenant + ".credentials.flaky.client-secret", "s3cret-" + tenant);
+            }
+            return config;
+        }
+
+        @Override
+        public List<TestResourceEntry> testResources() {
+            return List.of(new TestResourceEntry(HttpUpstreamResource.class),
+                    new TestResourceEntry(OAuth2ServerResource.class));
+        }
+    }
+
+    static final byte[] GOOD = "id;amount\n1;100\n".getBytes();
+
+    @InjectTestServer
+    WireMockServer upstream;
+
+    @Inject
+    FileStateStore store;
+
+    @Inject
+    PollStateStore polls;
+
+    @BeforeAll
+    void serveTheTroublesomeFiles() {
+        String sum = ExampleUpstreams.hex("SHA-256", GOOD);
+        String list = "{\"files\":["
+                + item("after-503", "after-503.csv", GOOD.length, sum) + ","
+                + item("slow", "slow.csv", GOOD.length, sum) + ","
+                + item("retry-after", "retry-after.csv", GOOD.length, sum) + ","
+                + item("bad-sum", "bad-sum.csv", GOOD.length, "00" + sum.substring(2)) + ","
+                + item("traversal", "../../etc/passwd", GOOD.length, sum) + ","
+                + item("gone", "gone.csv", GOOD.length, sum) + ","
+                + item("huge", "huge.bin", 200000, sum)
+                + "]}";
+        upstream.stubFor(get(urlPathEqualTo("/flaky/acme/files")).willReturn(okJson(list)));
+        upstream.stubFor(get(urlPathEqualTo("/flaky/broken/files")).willReturn(okJson("{\"files\": [{\"id\": ")));
+
+        upstream.stubFor(get(urlPathEqualTo(content("after-503"))).inScenario("503").whenScenarioStateIs(Scenario.STARTED)
+                .willReturn(aResponse().withStatus(503)).willSetStateTo("once"));
+        upstream.stubFor(get(urlPathEqualTo(content("after-503"))).inScenario("503").whenScenarioStateIs("once")
+                .willReturn(aResponse().withStatus(503)).willSetStateTo("twice"));
+        upstream.stubFor(get(urlPathEqualTo(content("after-503"))).inScenario("503").whenScenarioStateIs("twice")
+                .willReturn(aResponse().withBody(GOOD)));
+        upstream.stubFor(get(urlPathEqualTo(content("slow"))).willReturn(aResponse().withBody(GOOD).withFixedDelay(3000)));
+        upstream.stubFor(get(urlPathEqualTo(content("retry-after"))).inScenario("429").whenScenarioStateIs(Scenario.STARTED)
+                .willReturn(aResponse().withStatus(429).withHeader("Retry-After", "3600")).willSetStateTo("waited"));
+        upstream.stubFor(get(urlPathEqualTo(content("retry-after"))).inScenario("429").whenScenarioStateIs("waited")
+                .willReturn(aResponse().withBody(GOOD)));
+        upstream.stubFor(get(urlPathEqualTo(content("bad-sum"))).willReturn(aResponse().withBody(GOOD)));
+        upstream.stubFor(get(urlPathEqualTo(content("traversal"))).willReturn(aResponse().withBody(GOOD)));
+        upstream.stubFor(get(urlPathEqualTo(content("gone"))).willReturn(aResponse().withStatus(404)));
+        upstream.stubFor(get(urlPathEqualTo(content("huge"))).willReturn(aResponse().withBody(new byte[200000])));
+    }
+
+    @Test
+    void upstream503sAreRetriedAndTheFileArchived() throws Exception {
+        FileRecord row = awaitState("after-503", FileState.ARCHIVED);
+        assertArrayEquals(GOOD, Files.readAllBytes(Path.of("target/test-data/archive-flaky", row.archiveKey())));
+        upstream.verify(3, getRequestedFor(urlPathEqualTo(content("after-503"))));
+    }
+
+    @Test
+    void aRetryAfterOverTheCapDoesNotStallTheFile() {
+        // Retry-After: 3600 is capped at 1 s: the file is archived within seconds, not an hour.
+        awaitState("retry-after", FileState.ARCHIVED);
+        upstream.verify(2, getRequestedFor(urlPathEqualTo(content("retry-after"))));
+    }
+
+    @Test
+    void aTimeoutIsRetriedThenDeadLetteredWithTheReason() {
+        FileRecord row = awaitState("slow", FileState.DEAD_LETTERED);
+        assertTrue(row.reason().contains("timed out"), row.reason());
+        assertTrue(row.reason().contains("after 2 redeliveries"), row.reason());
+        upstream.verify(3, getRequestedFor(urlPathEqualTo(content("slow"))));
+    }
+
+    @Test
+    void aChecksumMismatchIsRejectedWithoutRetry() {
+        FileRecord row = awaitState("bad-sum", FileState.REJECTED);
+        assertTrue(row.reason().startsWith("checksum mismatch"), row.reason());
+        upstream.verify(1, getRequestedFor(urlPathEqualTo(content("bad-sum"))));
+    }
+
+    @Test
+    void aPathTraversalNameIsRejectedBeforeAnyDownload() {
+        FileRecord row = awaitState("traversal", FileState.REJECTED);
+        assertEquals("unsafe file name '../../etc/passwd': file name contains a path separator", row.reason());
+        assertEquals("../../etc/passwd", row.fileName(), "the ledger keeps what the upstream said");
+        upstream.verify(0, getRequestedFor(urlPathEqualTo(content("traversal"))));
+    }
+
+    @Test
+    void aFileOverTheSizeLimitIsRejectedBeforeAnyDownload() {
+        FileRecord row = awaitState("huge", FileState.REJECTED);
+        assertTrue(row.reason().contains("over the limit of 100000 bytes"), row.reason());
+        upstream.verify(0, getRequestedFor(urlPathEqualTo(content("huge"))));
+    }
+
+    @Test
+    void aPermanent404IsDeadLetteredWithoutRetry() {
+        FileRecord row = awaitState("gone", FileState.DEAD_LETTERED);
+        assertTrue(row.reason().contains("answered 404"), row.reason());
+        upstream.verify(1, getRequestedFor(urlPathEqualTo(content("gone"))));
+    }
+
+    @Test
+    void aMalformedListPageFailsThatPollWithAClearReasonAndTheRouteGoesOn() {
+        await().atMost(Duration.ofSeconds(20)).until(() -> polls.find("flaky", "broken")
+                .map(p -> p.consecutiveFailures() >= 2).orElse(false));
+        PollRecord broken = polls.find("flaky", "broken").orElseThrow();
+        assertTrue(broken.lastError().contains("is not JSON"), broken.lastError());
+        PollRecord acme = polls.find("flaky", "acme").orElseThrow();
+        assertEquals(0, acme.consecutiveFailures());
+        assertTrue(acme.lastSuccessAt() != null);
+    }
+
+    private FileRecord awaitState(String remoteId, FileState state) {
+        FileKey key = new FileKey("acme", "flaky", remoteId, "1");
+        await().atMost(Duration.ofSeconds(30)).until(() -> store.find(key).map(r -> r.state() == state).orElse(false));
+        return store.find(key).orElseThrow();
+    }
+
+    private static String item(String id, String name, long size, String sum) {
+        return "{\"id\":\"" + id + "\",\"name\":\"" + name + "\",\"v\":\"1\",\"size\":" + size + ",\"sha256\":\"" + sum
+                + "\",\"href\":\"" + content(id) + "\"}";
+    }
+
+    private static String content(String id) {
+        return "/flaky/content/" + id;
+    }
+
+    private static com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder okJson(String body) {
+        return aResponse().withHeader("Content-Type", "application/json").withBody(body);
+    }
+}
