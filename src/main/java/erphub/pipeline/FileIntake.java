@@ -59,6 +59,19 @@ public class FileIntake {
         }
     }
 
+    /**
+     * Renews the claim as work on it starts; false when another worker has taken it over in the meantime
+     * (the hand-off waited longer than the lease), and then this copy of the work is dropped.
+     */
+    public boolean stillClaimed(ClaimedFile file) {
+        if (store.renewLease(file.fileId(), file.attempt())) {
+            return true;
+        }
+        LOG.infof("%s/%s file %d (%s): claim attempt %d superseded, dropped", file.tenant(), file.upstream(),
+                file.fileId(), file.remoteId(), file.attempt());
+        return false;
+    }
+
     /** Streams the file from the upstream into the archive and records DOWNLOADED and ARCHIVED. */
     public void downloadAndArchive(ClaimedFile file, Exchange exchange) {
         UpstreamSpec spec = specs.forUpstream(file.upstream())
@@ -83,8 +96,8 @@ public class FileIntake {
             }
             verify(file, counted, body.contentLength());
             store.transition(file.fileId(), FileState.DOWNLOADED,
-                    counted.count() + " bytes, " + file.checksumAlgorithm() + " " + counted.hex());
-            store.transition(file.fileId(), FileState.ARCHIVED, "archived as " + key, key);
+                    counted.count() + " bytes, " + file.checksumAlgorithm() + " " + counted.hex(), null, file.attempt());
+            store.transition(file.fileId(), FileState.ARCHIVED, "archived as " + key, key, file.attempt());
             meters.counter("erphub.archive.bytes", "upstream", file.upstream()).increment(counted.count());
             outcome(file, "archived");
             LOG.debugf("%s/%s file %d (%s) archived as %s", file.tenant(), file.upstream(), file.fileId(),
@@ -94,10 +107,28 @@ public class FileIntake {
         }
     }
 
+    /** The meaningful message of a failure: Camel's wrappers say nothing about what went wrong. */
+    static String describe(Throwable cause) {
+        Throwable t = cause;
+        while (t instanceof org.apache.camel.CamelExecutionException && t.getCause() != null) {
+            t = t.getCause();
+        }
+        if (t == null) {
+            return "failed";
+        }
+        return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+    }
+
+    /** Error handler step: another worker resumed the claim; this one records nothing. */
+    public void superseded(ClaimedFile file, Exception cause) {
+        LOG.infof("%s/%s file %d (%s): %s", file.tenant(), file.upstream(), file.fileId(), file.remoteId(),
+                describe(cause));
+    }
+
     /** Error handler step: a permanent problem with the file itself. */
     public void rejected(ClaimedFile file, Exception cause) {
-        String reason = cause == null ? "rejected" : cause.getMessage();
-        store.transition(file.fileId(), FileState.REJECTED, reason);
+        String reason = cause == null ? "rejected" : describe(cause);
+        store.transition(file.fileId(), FileState.REJECTED, reason, null, file.attempt());
         outcome(file, "rejected");
         LOG.warnf("%s/%s file %d (%s) REJECTED: %s", file.tenant(), file.upstream(), file.fileId(),
                 FileNames.printable(file.name()), reason);
@@ -105,9 +136,9 @@ public class FileIntake {
 
     /** Error handler step: retries exhausted, or a refusal a retry cannot fix. Replayable later. */
     public void deadLettered(ClaimedFile file, Exception cause, Integer redeliveries) {
-        String reason = (cause == null ? "failed" : cause.getMessage())
+        String reason = describe(cause)
                 + (redeliveries == null || redeliveries == 0 ? "" : " (after " + redeliveries + " redeliveries)");
-        store.transition(file.fileId(), FileState.DEAD_LETTERED, reason);
+        store.transition(file.fileId(), FileState.DEAD_LETTERED, reason, null, file.attempt());
         outcome(file, "dead_lettered");
         LOG.warnf("%s/%s file %d (%s) DEAD_LETTERED: %s", file.tenant(), file.upstream(), file.fileId(),
                 file.remoteId(), reason);

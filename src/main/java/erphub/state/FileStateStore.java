@@ -81,6 +81,14 @@ public class FileStateStore {
 
     /** As {@link #transition(long, FileState, String)}, also recording where the file's bytes are archived. */
     public void transition(long fileId, FileState to, String detail, String archiveKey) {
+        transition(fileId, to, detail, archiveKey, null);
+    }
+
+    /**
+     * Records a step taken under a claim: refused with {@link StaleClaimException} when the claim's attempt
+     * is no longer the file's (another worker resumed it after the lease ended).
+     */
+    public void transition(long fileId, FileState to, String detail, String archiveKey, Integer claimAttempt) {
         Instant now = now();
         try (Connection c = db.connection()) {
             c.setAutoCommit(false);
@@ -97,6 +105,10 @@ public class FileStateStore {
                         from = FileState.valueOf(rs.getString(1));
                         attempt = rs.getInt(2);
                     }
+                }
+                if (claimAttempt != null && attempt != claimAttempt) {
+                    throw new StaleClaimException("file " + fileId + ": claim attempt " + claimAttempt
+                            + " was superseded by attempt " + attempt);
                 }
                 if (!from.canMoveTo(to)) {
                     throw new StateStoreException("file " + fileId + " cannot move from " + from + " to " + to);
@@ -171,6 +183,27 @@ public class FileStateStore {
             }
         }
         return out;
+    }
+
+    /**
+     * Extends the lease of a claim that is still this attempt's and not yet archived; false when the claim
+     * was taken over or the file has moved on, in which case the caller must drop the work.
+     */
+    public boolean renewLease(long fileId, int claimAttempt) {
+        Instant now = now();
+        try (Connection c = db.connection();
+                PreparedStatement ps = c.prepareStatement(
+                        "UPDATE file_version SET lease_until = ?, updated_at = ?, claimed_by = ?"
+                                + " WHERE id = ? AND attempt = ? AND state IN ('DISCOVERED', 'DOWNLOADED')")) {
+            ps.setTimestamp(1, Timestamp.from(now.plus(config.state().claimLease())));
+            ps.setTimestamp(2, Timestamp.from(now));
+            ps.setString(3, config.nodeId());
+            ps.setLong(4, fileId);
+            ps.setInt(5, claimAttempt);
+            return ps.executeUpdate() == 1;
+        } catch (SQLException e) {
+            throw new StateStoreException("cannot renew the claim on file " + fileId + ": " + e.getMessage(), e);
+        }
     }
 
     public Optional<FileRecord> find(FileKey key) {

@@ -124,6 +124,21 @@ class FileStateStoreTest {
     }
 
     @Test
+    void aSupersededClaimCanNeitherRenewItsLeaseNorMoveTheFile() throws SQLException {
+        FileKey key = newKey("v1");
+        Claim first = store.claim(key, "a.csv", null, null).orElseThrow();
+        assertTrue(store.renewLease(first.fileId(), first.attempt()));
+        expireLease(first.fileId());
+        Claim second = store.claim(key, "a.csv", null, null).orElseThrow();
+
+        assertFalse(store.renewLease(first.fileId(), first.attempt()), "the old holder lost the claim");
+        assertThrows(StaleClaimException.class,
+                () -> store.transition(first.fileId(), FileState.DOWNLOADED, null, null, first.attempt()));
+        store.transition(second.fileId(), FileState.DOWNLOADED, null, null, second.attempt());
+        assertEquals(FileState.DOWNLOADED, store.find(key).orElseThrow().state());
+    }
+
+    @Test
     void anArchivedFileIsNeverClaimedAgainEvenAfterItsLease() throws SQLException {
         FileKey key = newKey("v1");
         Claim claim = store.claim(key, "a.csv", null, null).orElseThrow();

@@ -138,6 +138,20 @@ public final class PackagedApp implements AutoCloseable {
         }
     }
 
+    /** Kills the process at once (SIGKILL), as a crash or an OOM kill would. */
+    public void kill() {
+        process.destroyForcibly();
+        try {
+            process.waitFor(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
     /** Stops the process as an orchestrator does (SIGTERM), waiting for the graceful shutdown. */
     @Override
     public void close() {

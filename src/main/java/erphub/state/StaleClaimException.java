@@ -1,0 +1,12 @@
+package erphub.state;
+
+/**
+ * This node's claim on a file was taken over by a newer one (its lease had ended): the old holder must
+ * stop and record nothing, so that two workers never both move one file along.
+ */
+public class StaleClaimException extends StateStoreException {
+
+    public StaleClaimException(String message) {
+        super(message);
+    }
+}

@@ -1,0 +1,221 @@
+package erphub.pipeline;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import erphub.testing.PackagedApp;
+import erphub.testing.PayrollFileServer;
+import erphub.testing.PayrollFileServer.GeneratedFile;
+import erphub.testing.PostgresResource;
+import erphub.testing.TestServers;
+import no.nav.security.mock.oauth2.MockOAuth2Server;
+
+/**
+ * The packaged jar moving files between real servers the way it runs in production: a 1 GiB file
+ * through a 256 MiB heap, a crash in the middle of a run, and two instances sharing one PostgreSQL.
+ */
+class PipelineIT {
+
+    private PayrollFileServer upstream;
+    private MockOAuth2Server oauth2;
+
+    @BeforeEach
+    void startServers() throws IOException {
+        upstream = new PayrollFileServer();
+        oauth2 = new MockOAuth2Server();
+        oauth2.start(InetAddress.getByName(TestServers.LOOPBACK), TestServers.freePort());
+    }
+
+    @AfterEach
+    void stopServers() {
+        upstream.close();
+        oauth2.shutdown();
+    }
+
+    @Test
+    void aOneGibFileStreamsThroughA256MibHeapAndArrivesByteIdentical() throws Exception {
+        GeneratedFile big = upstream.add("big", "big-1", 1L << 30);
+        Path work = TestServers.scratchDir("one-gib-");
+        long started = System.nanoTime();
+        AtomicLong peakRss = new AtomicLong();
+        try (PackagedApp app = PackagedApp.start(work, tenantConfig(List.of("big"), Map.of()), "-Xmx256m")) {
+            app.awaitReady(Duration.ofSeconds(60));
+            Path tenantArchive = work.resolve("data/archive/big/payroll-exports");
+            await().atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofMillis(250)).until(() -> {
+                peakRss.accumulateAndGet(app.residentKiB(), Math::max);
+                assertFalse(app.output().contains("DEAD_LETTERED"), app.output());
+                return archivedFiles(tenantArchive).size() == 1;
+            });
+            double seconds = (System.nanoTime() - started) / 1e9;
+            Path archived = archivedFiles(tenantArchive).get(0);
+            assertEquals(big.size(), Files.size(archived));
+            assertEquals(big.sha256(), sha256(archived));
+            assertTrue(app.isAlive());
+            assertFalse(app.output().contains("OutOfMemoryError"), app.output());
+            System.out.printf("1 GiB through -Xmx256m: %.1f s from start (%.0f MiB/s incl. start-up), peak RSS %d MiB%n",
+                    seconds, 1024 / seconds, peakRss.get() / 1024);
+        }
+    }
+
+    @Test
+    void killedMidRunEveryFileEndsArchivedAndNoneTwice() throws Exception {
+        int count = 400;
+        for (int i = 0; i < count; i++) {
+            upstream.add("crash", String.format("c-%04d", i), 64 * 1024);
+        }
+        PostgresResource postgres = new PostgresResource();
+        String url = postgres.start().get("quarkus.datasource.\"postgresql\".jdbc.url");
+        try {
+            Path work = TestServers.scratchDir("crash-");
+            Path archive = work.resolve("data/archive/crash/payroll-exports");
+            Map<String, String> config = tenantConfig(List.of("crash"), onPostgres(url, Map.of("erphub.state.claim-lease", "PT5S")));
+            try (PackagedApp app = PackagedApp.start(work, config)) {
+                app.awaitReady(Duration.ofSeconds(60));
+                await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
+                        .until(() -> archivedFiles(archive).size() >= 40);
+                app.kill();
+            }
+            try (Connection c = DriverManager.getConnection(url, "postgres", "")) {
+                long before = single(c, "SELECT COUNT(*) FROM file_version WHERE state = 'ARCHIVED'");
+                assertTrue(before < count, "killed mid-run: " + before + " of " + count);
+                try (PackagedApp app = PackagedApp.start(work, config)) {
+                    app.awaitReady(Duration.ofSeconds(60));
+                    await().atMost(Duration.ofSeconds(90)).until(
+                            () -> single(c, "SELECT COUNT(*) FROM file_version WHERE state = 'ARCHIVED'") == count);
+                }
+                assertEquals(count, single(c, "SELECT COUNT(*) FROM file_version"), "one ledger row per file");
+                assertEquals(0, single(c, "SELECT COUNT(*) FROM (SELECT file_id FROM file_transition WHERE to_state = 'ARCHIVED'"
+                        + " GROUP BY file_id HAVING COUNT(*) > 1) twice"), "no file archived twice");
+                assertEquals(count, archivedFiles(archive).size(), "every file archived under one key");
+                System.out.printf("crash mid-run: %d of %d archived before the kill, %d claims resumed after it%n",
+                        before, count, single(c, "SELECT COUNT(*) FROM file_version WHERE attempt > 1"));
+            }
+        } finally {
+            postgres.stop();
+        }
+    }
+
+    @Test
+    void twoInstancesPollingOneUpstreamOverOnePostgresArchiveEachFileOnce() throws Exception {
+        int count = 300;
+        for (int i = 0; i < count; i++) {
+            upstream.add("shared", String.format("s-%04d", i), 8 * 1024);
+        }
+        PostgresResource postgres = new PostgresResource();
+        Map<String, String> db = postgres.start();
+        try {
+            String url = db.get("quarkus.datasource.\"postgresql\".jdbc.url");
+            Map<String, String> onPostgres = onPostgres(url, Map.of("erphub.upstreams.payroll-exports.poll-interval", "300"));
+            Path workA = TestServers.scratchDir("node-a-");
+            Path workB = TestServers.scratchDir("node-b-");
+            onPostgres.put("erphub.node-id", "node-a");
+            try (PackagedApp a = PackagedApp.start(workA, tenantConfig(List.of("shared"), onPostgres))) {
+                onPostgres.put("erphub.node-id", "node-b");
+                try (PackagedApp b = PackagedApp.start(workB, tenantConfig(List.of("shared"), onPostgres))) {
+                    a.awaitReady(Duration.ofSeconds(60));
+                    b.awaitReady(Duration.ofSeconds(60));
+                    await().atMost(Duration.ofSeconds(90)).until(() ->
+                            archivedFiles(workA.resolve("data/archive/shared/payroll-exports")).size()
+                                    + archivedFiles(workB.resolve("data/archive/shared/payroll-exports")).size() == count);
+                }
+            }
+            try (Connection c = DriverManager.getConnection(url, "postgres", "")) {
+                assertEquals(count, single(c, "SELECT COUNT(*) FROM file_version WHERE state = 'ARCHIVED'"));
+                assertEquals(0, single(c, "SELECT COUNT(*) FROM (SELECT file_id FROM file_transition WHERE to_state = 'ARCHIVED'"
+                        + " GROUP BY file_id HAVING COUNT(*) > 1) twice"));
+                System.out.printf("two instances: node-a claimed %d, node-b claimed %d of %d%n",
+                        single(c, "SELECT COUNT(*) FROM file_version WHERE claimed_by = 'node-a'"),
+                        single(c, "SELECT COUNT(*) FROM file_version WHERE claimed_by = 'node-b'"), count);
+            }
+            for (int i = 0; i < count; i++) {
+                assertEquals(1, upstream.downloads(String.format("s-%04d", i)), "each file downloaded once");
+            }
+        } finally {
+            postgres.stop();
+        }
+    }
+
+    private static Map<String, String> onPostgres(String url, Map<String, String> extra) {
+        Map<String, String> config = new HashMap<>(extra);
+        config.put("quarkus.datasource.\"h2\".active", "false");
+        config.put("quarkus.datasource.\"postgresql\".active", "true");
+        config.put("quarkus.datasource.\"postgresql\".jdbc.url", url);
+        config.put("quarkus.datasource.\"postgresql\".username", "postgres");
+        return config;
+    }
+
+    private Map<String, String> tenantConfig(List<String> tenants, Map<String, String> extra) {
+        Map<String, String> config = new HashMap<>(extra);
+        config.put("erphub.upstreams.payroll-exports.base-url", upstream.baseUrl());
+        config.put("erphub.upstreams.payroll-exports.token-url", oauth2.tokenEndpointUrl("erphub").toString());
+        config.putIfAbsent("erphub.upstreams.payroll-exports.poll-interval", "1000");
+        for (String tenant : tenants) {
+            config.put("erphub.tenants." + tenant + ".upstreams", "payroll-exports");
+            config.put("erphub.tenants." + tenant + ".credentials.payroll.client-id", tenant + "-payroll");
+            config.put("erphub.tenants." + tenant + ".credentials.payroll.client-secret", "it-secret-" + tenant);
+        }
+        return config;
+    }
+
+    private static List<Path> archivedFiles(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        // The archive is being written while we look: temp files come and go.
+        for (int attempt = 0; ; attempt++) {
+            try (Stream<Path> files = Files.walk(dir)) {
+                return files.filter(p -> !p.getFileName().toString().startsWith(".part-"))
+                        .filter(Files::isRegularFile)
+                        .toList();
+            } catch (IOException | UncheckedIOException e) {
+                if (attempt == 5) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        }
+    }
+
+    private static String sha256(Path file) throws Exception {
+        MessageDigest md = MessageDigest.getInstance("SHA-256");
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] buf = new byte[1 << 20];
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                md.update(buf, 0, n);
+            }
+        }
+        return HexFormat.of().formatHex(md.digest());
+    }
+
+    private static long single(Connection c, String sql) throws Exception {
+        try (PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+}

@@ -1,0 +1,149 @@
+package erphub.testing;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+
+/**
+ * A streaming HTTP upstream in the payroll-exports format for the packaged-jar tests: file bodies are
+ * generated on the fly (1 GiB costs no memory), and every download is counted per file. WireMock keeps
+ * bodies in memory, which is what these tests must avoid.
+ */
+public final class PayrollFileServer implements AutoCloseable {
+
+    /** A generated file: its bytes are a function of its id and size. */
+    public record GeneratedFile(String tenant, String id, String name, long size, String sha256) {
+    }
+
+    private final HttpServer server;
+    private final Map<String, List<GeneratedFile>> byTenant = new ConcurrentHashMap<>();
+    private final Map<String, GeneratedFile> byId = new ConcurrentHashMap<>();
+    private final Map<String, AtomicInteger> downloads = new ConcurrentHashMap<>();
+
+    public PayrollFileServer() throws IOException {
+        server = HttpServer.create(new InetSocketAddress(TestServers.LOOPBACK, 0), 64);
+        server.setExecutor(Executors.newFixedThreadPool(16));
+        server.createContext("/payroll/v2/", this::handle);
+        server.start();
+    }
+
+    public String baseUrl() {
+        return "http://" + TestServers.LOOPBACK + ":" + server.getAddress().getPort() + "/payroll";
+    }
+
+    public GeneratedFile add(String tenant, String id, long size) {
+        GeneratedFile f = new GeneratedFile(tenant, id, id + ".bin", size, sha256(id, size));
+        byTenant.computeIfAbsent(tenant, t -> new java.util.concurrent.CopyOnWriteArrayList<>()).add(f);
+        byId.put(id, f);
+        return f;
+    }
+
+    public int downloads(String id) {
+        AtomicInteger n = downloads.get(id);
+        return n == null ? 0 : n.get();
+    }
+
+    /** The bytes of a generated file, as a stream. */
+    public static InputStream content(String id, long size) {
+        return new InputStream() {
+            private final java.util.Random random = new java.util.Random(id.hashCode());
+            private final byte[] block = new byte[64 * 1024];
+            private int pos = block.length;
+            private long left = size;
+
+            @Override
+            public int read() {
+                byte[] one = new byte[1];
+                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) {
+                if (left <= 0) {
+                    return -1;
+                }
+                if (pos == block.length) {
+                    random.nextBytes(block);
+                    pos = 0;
+                }
+                int n = (int) Math.min(Math.min(len, block.length - pos), left);
+                System.arraycopy(block, pos, b, off, n);
+                pos += n;
+                left -= n;
+                return n;
+            }
+        };
+    }
+
+    public static String sha256(String id, long size) {
+        try (InputStream in = content(id, size)) {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            byte[] buf = new byte[256 * 1024];
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                md.update(buf, 0, n);
+            }
+            return HexFormat.of().formatHex(md.digest());
+        } catch (IOException | NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private void handle(HttpExchange exchange) throws IOException {
+        String path = exchange.getRequestURI().getPath();
+        try (exchange) {
+            if (path.startsWith("/payroll/v2/tenants/") && path.endsWith("/exports")) {
+                String tenant = path.substring("/payroll/v2/tenants/".length(), path.length() - "/exports".length());
+                StringBuilder json = new StringBuilder("{\"exports\":[");
+                List<GeneratedFile> files = byTenant.getOrDefault(tenant, List.of());
+                for (int i = 0; i < files.size(); i++) {
+                    GeneratedFile f = files.get(i);
+                    json.append(i == 0 ? "" : ",").append("{\"exportId\":\"").append(f.id()).append("\",\"fileName\":\"")
+                            .append(f.name()).append("\",\"byteSize\":").append(f.size()).append(",\"sha256\":\"")
+                            .append(f.sha256()).append("\",\"revision\":1,\"links\":{\"content\":\"/payroll/v2/exports/")
+                            .append(f.id()).append("/content\"}}");
+                }
+                json.append("],\"links\":{}}");
+                byte[] body = json.toString().getBytes(StandardCharsets.UTF_8);
+                exchange.getResponseHeaders().add("Content-Type", "application/json");
+                exchange.sendResponseHeaders(200, body.length);
+                exchange.getResponseBody().write(body);
+                return;
+            }
+            if (path.startsWith("/payroll/v2/exports/") && path.endsWith("/content")) {
+                String id = path.substring("/payroll/v2/exports/".length(), path.length() - "/content".length());
+                GeneratedFile f = byId.get(id);
+                if (f == null) {
+                    exchange.sendResponseHeaders(404, -1);
+                    return;
+                }
+                downloads.computeIfAbsent(id, k -> new AtomicInteger()).incrementAndGet();
+                exchange.getResponseHeaders().add("Content-Type", "application/octet-stream");
+                exchange.sendResponseHeaders(200, f.size());
+                try (InputStream in = content(f.id(), f.size()); OutputStream out = exchange.getResponseBody()) {
+                    in.transferTo(out);
+                }
+                return;
+            }
+            exchange.sendResponseHeaders(404, -1);
+        }
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+    }
+}
