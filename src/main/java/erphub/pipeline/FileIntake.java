@@ -83,17 +83,7 @@ public class FileIntake {
                         + file.maxFileSize() + " bytes");
             }
             CountingDigestStream counted = new CountingDigestStream(body, file.checksumAlgorithm(), file.maxFileSize());
-            Exchange written = producer.send(config.archive().uri(), e -> {
-                e.getIn().setBody(counted);
-                e.getIn().setHeader(Exchange.FILE_NAME, key);
-                e.getIn().setHeader(AWS2S3Constants.KEY, key);
-                if (body.contentLength() >= 0) {
-                    e.getIn().setHeader(AWS2S3Constants.CONTENT_LENGTH, body.contentLength());
-                }
-            });
-            if (written.getException() != null) {
-                throw archiveFailure(file, written.getException());
-            }
+            archive(file, key, counted, body.contentLength());
             verify(file, counted, body.contentLength());
             store.transition(file.fileId(), FileState.DOWNLOADED,
                     counted.count() + " bytes, " + file.checksumAlgorithm() + " " + counted.hex(), null, file.attempt());
@@ -102,6 +92,8 @@ public class FileIntake {
             outcome(file, "archived");
             LOG.debugf("%s/%s file %d (%s) archived as %s", file.tenant(), file.upstream(), file.fileId(),
                     file.remoteId(), key);
+        } catch (CountingDigestStream.LimitExceeded e) {
+            throw new RejectedFileException(e.getMessage());
         } catch (java.io.IOException e) {
             throw new TransientUpstreamException("reading " + file.downloadUrl() + ": " + e, null, e);
         }
@@ -152,6 +144,43 @@ public class FileIntake {
             e.retryAfter().ifPresent(after -> exchange.getIn().setHeader(Exchange.REDELIVERY_DELAY,
                     Math.min(after.toMillis(), config.intake().retryAfterCap().toMillis())));
             throw e;
+        }
+    }
+
+    /**
+     * Writes the stream to the archive endpoint. S3 needs the length up front to stream a multipart
+     * upload (without it Camel's aws2-s3 reads the whole body into memory), so a download of unknown
+     * length bound for S3 is first spooled to a temporary file.
+     */
+    private void archive(ClaimedFile file, String key, CountingDigestStream counted, long contentLength)
+            throws java.io.IOException {
+        boolean needsLength = config.archive().uri().startsWith("aws2-s3:") && contentLength < 0;
+        java.nio.file.Path spool = needsLength ? java.nio.file.Files.createTempFile("erphub-spool-", ".bin") : null;
+        try {
+            long length = contentLength;
+            if (spool != null) {
+                try (java.io.OutputStream out = java.nio.file.Files.newOutputStream(spool)) {
+                    counted.transferTo(out);
+                }
+                length = java.nio.file.Files.size(spool);
+            }
+            Object payload = spool == null ? counted : spool.toFile();
+            long announced = length;
+            Exchange written = producer.send(config.archive().uri(), e -> {
+                e.getIn().setBody(payload);
+                e.getIn().setHeader(Exchange.FILE_NAME, key);
+                e.getIn().setHeader(AWS2S3Constants.KEY, key);
+                if (announced >= 0) {
+                    e.getIn().setHeader(AWS2S3Constants.CONTENT_LENGTH, announced);
+                }
+            });
+            if (written.getException() != null) {
+                throw archiveFailure(file, written.getException());
+            }
+        } finally {
+            if (spool != null) {
+                java.nio.file.Files.deleteIfExists(spool);
+            }
         }
     }
 

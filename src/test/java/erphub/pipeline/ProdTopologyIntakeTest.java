@@ -1,0 +1,131 @@
+package erphub.pipeline;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import jakarta.inject.Inject;
+
+import org.junit.jupiter.api.Test;
+
+import com.github.tomakehurst.wiremock.WireMockServer;
+
+import erphub.state.FileKey;
+import erphub.state.FileRecord;
+import erphub.state.FileState;
+import erphub.state.FileStateStore;
+import erphub.testing.ExampleUpstreams;
+import erphub.testing.ExampleUpstreams.RemoteFile;
+import erphub.testing.HttpUpstreamResource;
+import erphub.testing.InjectTestServer;
+import erphub.testing.KafkaBrokerResource;
+import erphub.testing.OAuth2ServerResource;
+import erphub.testing.PostgresResource;
+import erphub.testing.S3ServerResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import software.amazon.awssdk.services.s3.S3Client;
+
+/**
+ * The intake in the production topology: the hand-off between the poll routes and the intake route over
+ * a Kafka topic, the archive in an S3-compatible store (Camel aws2-s3), the ledger on PostgreSQL.
+ */
+@QuarkusTest
+@TestProfile(ProdTopologyIntakeTest.KafkaS3Postgres.class)
+class ProdTopologyIntakeTest {
+
+    static final List<String> TENANTS = List.of("acme", "globex", "chunky");
+    static final String BUCKET = "erphub-archive-test";
+
+    public static class KafkaS3Postgres implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            Map<String, String> config = new HashMap<>();
+            config.put("erphub.upstreams.payroll-exports.poll-interval", "1000");
+            config.put("erphub.upstreams.supplier-invoices.poll-cron", "* * * * * ?");
+            config.put("erphub.intake.handoff-uri", "kafka:erphub.intake?brokers={{test.kafka.bootstrap-servers}}");
+            config.put("erphub.intake.consumer-uri", "kafka:erphub.intake?brokers={{test.kafka.bootstrap-servers}}"
+                    + "&groupId=erphub-intake&consumersCount=2&autoOffsetReset=earliest");
+            config.put("erphub.archive.uri", "aws2-s3://" + BUCKET + "?overrideEndpoint=true"
+                    + "&uriEndpointOverride={{test.s3.endpoint}}&forcePathStyle=true&region={{test.s3.region}}"
+                    + "&accessKey=RAW({{test.s3.access-key}})&secretKey=RAW({{test.s3.secret-key}})"
+                    + "&autoCreateBucket=true&multiPartUpload=true&partSize=5242880");
+            for (String tenant : TENANTS) {
+                config.put("erphub.tenants." + tenant + ".upstreams", "payroll-exports,supplier-invoices");
+                config.put("erphub.tenants." + tenant + ".credentials.payroll.client-id", tenant + "-payroll");
+                config.put("erphub.tenants." + tenant + ".credentials.payroll.client-secret", "secret-p-" + tenant);
+                config.put("erphub.tenants." + tenant + ".credentials.procurement.client-id", tenant + "-procurement");
+                config.put("erphub.tenants." + tenant + ".credentials.procurement.client-secret", "secret-q-" + tenant);
+            }
+            return config;
+        }
+
+        @Override
+        public List<TestResourceEntry> testResources() {
+            return List.of(
+                    new TestResourceEntry(HttpUpstreamResource.class, Map.of(
+                            "erphub.upstreams.payroll-exports.base-url", "/payroll",
+                            "erphub.upstreams.supplier-invoices.base-url", "/invoices")),
+                    new TestResourceEntry(OAuth2ServerResource.class, Map.of(
+                            "erphub.upstreams.payroll-exports.token-url", "",
+                            "erphub.upstreams.supplier-invoices.token-url", "")),
+                    new TestResourceEntry(KafkaBrokerResource.class),
+                    new TestResourceEntry(S3ServerResource.class),
+                    new TestResourceEntry(PostgresResource.class));
+        }
+    }
+
+    @InjectTestServer
+    WireMockServer upstream;
+
+    @InjectTestServer
+    S3Client s3;
+
+    @Inject
+    FileStateStore store;
+
+    @Test
+    void filesHandedOffOverKafkaAreArchivedInS3ByteIdentical() {
+        List<RemoteFile> files = new ExampleUpstreams(upstream).serve(List.of("acme", "globex"), 60).files();
+
+        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500)).until(() -> files.stream()
+                .allMatch(f -> store.find(key(f)).map(r -> r.state() == FileState.ARCHIVED).orElse(false)));
+
+        for (RemoteFile f : files) {
+            FileRecord row = store.find(key(f)).orElseThrow();
+            byte[] stored = s3.getObjectAsBytes(b -> b.bucket(BUCKET).key(row.archiveKey())).asByteArray();
+            assertArrayEquals(f.content(), stored, f.toString());
+        }
+        assertEquals(files.size(), s3.listObjectsV2(b -> b.bucket(BUCKET).prefix("acme/")).keyCount()
+                + s3.listObjectsV2(b -> b.bucket(BUCKET).prefix("globex/")).keyCount());
+    }
+
+    @Test
+    void aDownloadOfUnknownLengthIsSpooledAndStillArchivedWhole() {
+        ExampleUpstreams fixture = new ExampleUpstreams(upstream).serve(List.of("chunky"), 1);
+        RemoteFile f = fixture.files().stream().filter(r -> r.upstream().equals(ExampleUpstreams.PAYROLL)).findFirst()
+                .orElseThrow();
+        // Chunked transfer: no Content-Length for the S3 multipart upload to go by.
+        upstream.stubFor(com.github.tomakehurst.wiremock.client.WireMock.get(
+                com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo(ExampleUpstreams.payrollContentPath(f.remoteId())))
+                .withHeader("Authorization", new erphub.testing.TokenSubjectPattern("chunky-payroll"))
+                .atPriority(1)
+                .willReturn(com.github.tomakehurst.wiremock.client.WireMock.aResponse().withBody(f.content())
+                        .withChunkedDribbleDelay(4, 200)));
+
+        await().atMost(Duration.ofSeconds(60)).until(
+                () -> store.find(key(f)).map(r -> r.state() == FileState.ARCHIVED).orElse(false));
+        FileRecord row = store.find(key(f)).orElseThrow();
+        assertArrayEquals(f.content(), s3.getObjectAsBytes(b -> b.bucket(BUCKET).key(row.archiveKey())).asByteArray());
+    }
+
+    private static FileKey key(RemoteFile f) {
+        return new FileKey(f.tenant(), f.upstream(), f.remoteId(), f.version());
+    }
+}
