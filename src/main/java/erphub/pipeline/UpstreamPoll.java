@@ -78,20 +78,39 @@ public class UpstreamPoll {
         this.config = config;
     }
 
+    /** The latest poll outcome per "upstream/tenant", kept in memory so health never queries a database. */
+    private final java.util.Map<String, LastPoll> lastPolls = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** One (upstream, tenant) poll outcome as health reports it. */
+    public record LastPoll(String upstream, String tenant, boolean ok, java.time.Instant at, String error) {
+    }
+
+    public java.util.Collection<LastPoll> lastPolls() {
+        return lastPolls.values();
+    }
+
     /** Records a tenant's finished poll, with how many files it claimed. */
     public void pollSucceeded(String tenant, Exchange exchange) {
         java.util.concurrent.atomic.AtomicInteger claimed = exchange.getProperty(CLAIMED,
                 java.util.concurrent.atomic.AtomicInteger.class);
-        polls.succeeded(specs.forRoute(exchange.getFromRouteId()).upstreamId(), tenant, started(exchange),
-                claimed == null ? 0 : claimed.get());
+        String upstream = specs.forRoute(exchange.getFromRouteId()).upstreamId();
+        lastPolls.put(upstream + "/" + tenant, new LastPoll(upstream, tenant, true, java.time.Instant.now(), null));
+        polls.succeeded(upstream, tenant, started(exchange), claimed == null ? 0 : claimed.get());
     }
 
     /** Records a tenant's failed poll with its reason; the route goes on with the next tenant and the next tick. */
     public void pollFailed(String tenant, Exception cause, Exchange exchange) {
         String upstream = specs.forRoute(exchange.getFromRouteId()).upstreamId();
         String reason = cause == null ? "failed" : cause.getClass().getSimpleName() + ": " + cause.getMessage();
+        LastPoll previous = lastPolls.put(upstream + "/" + tenant,
+                new LastPoll(upstream, tenant, false, java.time.Instant.now(), reason));
         polls.failed(upstream, tenant, started(exchange), reason);
-        LOG.warnf("Poll of %s for tenant %s failed: %s", upstream, tenant, reason);
+        // A failing upstream is polled again and again: say so when it starts or changes, not every tick.
+        if (previous == null || previous.ok() || !reason.equals(previous.error())) {
+            LOG.warnf("Poll of %s for tenant %s failed: %s", upstream, tenant, reason);
+        } else {
+            LOG.debugf("Poll of %s for tenant %s still failing: %s", upstream, tenant, reason);
+        }
     }
 
     /** Marks the start of one tenant's poll. */

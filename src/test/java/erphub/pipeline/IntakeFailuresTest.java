@@ -180,6 +180,17 @@ class IntakeFailuresTest {
         assertTrue(acme.lastSuccessAt() != null);
     }
 
+    @Test
+    void aFailingUpstreamShowsInHealthWithoutFailingReadiness() {
+        await().atMost(Duration.ofSeconds(20)).until(() -> polls.find("flaky", "broken").isPresent());
+        io.restassured.RestAssured.when().get("/q/health/ready").then().statusCode(200);
+        io.restassured.RestAssured.when().get("/q/health/well").then().statusCode(503)
+                .body("checks.find { it.name == 'erphub-upstreams' }.data.'poll flaky/broken'",
+                        org.hamcrest.Matchers.containsString("is not JSON"))
+                .body("checks.find { it.name == 'erphub-upstreams' }.data.'poll flaky/acme'",
+                        org.hamcrest.Matchers.startsWith("UP"));
+    }
+
     private FileRecord awaitState(String remoteId, FileState state) {
         FileKey key = new FileKey("acme", "flaky", remoteId, "1");
         await().atMost(Duration.ofSeconds(30)).until(() -> store.find(key).map(r -> r.state() == state).orElse(false));
