@@ -49,6 +49,10 @@ public interface ErphubConfig {
         /** How long a claim keeps other instances off a file before it may be resumed. */
         @WithDefault("PT10M")
         Duration claimLease();
+
+        /** Milliseconds between renewals of this node's claims; well under the lease. */
+        @WithDefault("60000")
+        long claimHeartbeat();
     }
 
     interface Intake {

@@ -20,7 +20,8 @@ public enum FileState {
     public boolean canMoveTo(FileState next) {
         return switch (this) {
             case DISCOVERED -> next == DOWNLOADED || next == REJECTED || next == DEAD_LETTERED;
-            case DOWNLOADED -> next == ARCHIVED || next == REJECTED || next == DEAD_LETTERED;
+            // DOWNLOADED again: a claim resumed after a crash between download and archive fetches the bytes anew.
+            case DOWNLOADED -> next == DOWNLOADED || next == ARCHIVED || next == REJECTED || next == DEAD_LETTERED;
             case ARCHIVED -> next == VALIDATED || next == REJECTED || next == DEAD_LETTERED;
             case VALIDATED -> next == DELIVERED || next == PARTIALLY_DELIVERED || next == REJECTED
                     || next == DEAD_LETTERED;

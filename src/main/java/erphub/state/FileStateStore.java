@@ -39,11 +39,22 @@ public class FileStateStore {
     private final StateDataSource db;
     private final ErphubConfig config;
     private final Clock clock;
+    /**
+     * Who holds a claim: the node id plus this process's own start, so a restarted process (same pod name,
+     * same host) never mistakes the claims of its dead predecessor for its own and keeps them alive.
+     */
+    private final String owner;
 
     public FileStateStore(StateDataSource db, ErphubConfig config) {
         this.db = db;
         this.config = config;
         this.clock = Clock.systemUTC();
+        this.owner = config.nodeId() + "#" + Long.toString(System.nanoTime() ^ ProcessHandle.current().pid() << 20, 36);
+    }
+
+    /** This process's claim owner id, as stored in {@code claimed_by}. */
+    public String owner() {
+        return owner;
     }
 
     /**
@@ -197,12 +208,31 @@ public class FileStateStore {
                                 + " WHERE id = ? AND attempt = ? AND state IN ('DISCOVERED', 'DOWNLOADED')")) {
             ps.setTimestamp(1, Timestamp.from(now.plus(config.state().claimLease())));
             ps.setTimestamp(2, Timestamp.from(now));
-            ps.setString(3, config.nodeId());
+            ps.setString(3, owner);
             ps.setLong(4, fileId);
             ps.setInt(5, claimAttempt);
             return ps.executeUpdate() == 1;
         } catch (SQLException e) {
             throw new StateStoreException("cannot renew the claim on file " + fileId + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The heartbeat of a live node: extends every unexpired claim it holds on files not yet archived, so
+     * work waiting in the hand-off keeps its claim while the node lives, and loses it soon after it dies.
+     */
+    public int renewLeasesHeldByThisNode() {
+        Instant now = now();
+        try (Connection c = db.connection();
+                PreparedStatement ps = c.prepareStatement(
+                        "UPDATE file_version SET lease_until = ? WHERE claimed_by = ?"
+                                + " AND state IN ('DISCOVERED', 'DOWNLOADED') AND lease_until > ?")) {
+            ps.setTimestamp(1, Timestamp.from(now.plus(config.state().claimLease())));
+            ps.setString(2, owner);
+            ps.setTimestamp(3, Timestamp.from(now));
+            return ps.executeUpdate();
+        } catch (SQLException e) {
+            throw new StateStoreException("cannot renew the claims of " + config.nodeId() + ": " + e.getMessage(), e);
         }
     }
 
@@ -266,7 +296,7 @@ public class FileStateStore {
             }
             ps.setString(7, checksum);
             ps.setString(8, FileState.DISCOVERED.name());
-            ps.setString(9, config.nodeId());
+            ps.setString(9, owner);
             ps.setTimestamp(10, Timestamp.from(leaseUntil));
             ps.setTimestamp(11, Timestamp.from(now));
             ps.setTimestamp(12, Timestamp.from(now));
@@ -304,7 +334,7 @@ public class FileStateStore {
         int next = attempt + 1;
         try (PreparedStatement ps = c.prepareStatement(
                 "UPDATE file_version SET claimed_by = ?, lease_until = ?, attempt = ?, updated_at = ? WHERE id = ?")) {
-            ps.setString(1, config.nodeId());
+            ps.setString(1, owner);
             ps.setTimestamp(2, Timestamp.from(leaseUntil));
             ps.setInt(3, next);
             ps.setTimestamp(4, Timestamp.from(now));

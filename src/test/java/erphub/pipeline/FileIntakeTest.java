@@ -40,9 +40,7 @@ import erphub.state.StateDataSource;
 import erphub.state.Transition;
 import erphub.testing.ExampleUpstreams;
 import erphub.testing.ExampleUpstreams.RemoteFile;
-import erphub.testing.HttpUpstreamResource;
 import erphub.testing.InjectTestServer;
-import erphub.testing.OAuth2ServerResource;
 import erphub.testing.TokenSubjectPattern;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
@@ -67,29 +65,14 @@ class FileIntakeTest {
     public static class ThreeTenants implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            Map<String, String> config = new HashMap<>();
-            config.put("erphub.upstreams.payroll-exports.poll-interval", "1000");
-            config.put("erphub.upstreams.supplier-invoices.poll-cron", "* * * * * ?");
+            Map<String, String> config = new HashMap<>(ExampleUpstreams.tenantConfig(TENANTS));
             config.put("erphub.archive.uri", "file:target/test-data/archive-" + getClass().getSimpleName() + "?tempPrefix=.part-");
-            for (String tenant : TENANTS) {
-                config.put("erphub.tenants." + tenant + ".upstreams", "payroll-exports,supplier-invoices");
-                config.put("erphub.tenants." + tenant + ".credentials.payroll.client-id", tenant + "-payroll");
-                config.put("erphub.tenants." + tenant + ".credentials.payroll.client-secret", "secret-p-" + tenant);
-                config.put("erphub.tenants." + tenant + ".credentials.procurement.client-id", tenant + "-procurement");
-                config.put("erphub.tenants." + tenant + ".credentials.procurement.client-secret", "secret-q-" + tenant);
-            }
             return config;
         }
 
         @Override
         public List<TestResourceEntry> testResources() {
-            return List.of(
-                    new TestResourceEntry(HttpUpstreamResource.class, Map.of(
-                            "erphub.upstreams.payroll-exports.base-url", "/payroll",
-                            "erphub.upstreams.supplier-invoices.base-url", "/invoices")),
-                    new TestResourceEntry(OAuth2ServerResource.class, Map.of(
-                            "erphub.upstreams.payroll-exports.token-url", "",
-                            "erphub.upstreams.supplier-invoices.token-url", "")));
+            return ExampleUpstreams.servers();
         }
     }
 

@@ -93,7 +93,8 @@ class PipelineIT {
         try {
             Path work = TestServers.scratchDir("crash-");
             Path archive = work.resolve("data/archive/crash/payroll-exports");
-            Map<String, String> config = tenantConfig(List.of("crash"), onPostgres(url, Map.of("erphub.state.claim-lease", "PT5S")));
+            Map<String, String> config = tenantConfig(List.of("crash"), onPostgres(url, Map.of(
+                    "erphub.state.claim-lease", "PT5S", "erphub.state.claim-heartbeat", "1000")));
             try (PackagedApp app = PackagedApp.start(work, config)) {
                 app.awaitReady(Duration.ofSeconds(60));
                 await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
@@ -149,8 +150,8 @@ class PipelineIT {
                 assertEquals(0, single(c, "SELECT COUNT(*) FROM (SELECT file_id FROM file_transition WHERE to_state = 'ARCHIVED'"
                         + " GROUP BY file_id HAVING COUNT(*) > 1) twice"));
                 System.out.printf("two instances: node-a claimed %d, node-b claimed %d of %d%n",
-                        single(c, "SELECT COUNT(*) FROM file_version WHERE claimed_by = 'node-a'"),
-                        single(c, "SELECT COUNT(*) FROM file_version WHERE claimed_by = 'node-b'"), count);
+                        single(c, "SELECT COUNT(*) FROM file_version WHERE claimed_by LIKE 'node-a#%'"),
+                        single(c, "SELECT COUNT(*) FROM file_version WHERE claimed_by LIKE 'node-b#%'"), count);
             }
             for (int i = 0; i < count; i++) {
                 assertEquals(1, upstream.downloads(String.format("s-%04d", i)), "each file downloaded once");

@@ -21,10 +21,8 @@ import erphub.state.FileState;
 import erphub.state.FileStateStore;
 import erphub.testing.ExampleUpstreams;
 import erphub.testing.ExampleUpstreams.RemoteFile;
-import erphub.testing.HttpUpstreamResource;
 import erphub.testing.InjectTestServer;
 import erphub.testing.KafkaBrokerResource;
-import erphub.testing.OAuth2ServerResource;
 import erphub.testing.PostgresResource;
 import erphub.testing.S3ServerResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -46,9 +44,7 @@ class ProdTopologyIntakeTest {
     public static class KafkaS3Postgres implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            Map<String, String> config = new HashMap<>();
-            config.put("erphub.upstreams.payroll-exports.poll-interval", "1000");
-            config.put("erphub.upstreams.supplier-invoices.poll-cron", "* * * * * ?");
+            Map<String, String> config = new HashMap<>(ExampleUpstreams.tenantConfig(TENANTS));
             config.put("erphub.intake.handoff-uri", "kafka:erphub.intake?brokers={{test.kafka.bootstrap-servers}}");
             config.put("erphub.intake.consumer-uri", "kafka:erphub.intake?brokers={{test.kafka.bootstrap-servers}}"
                     + "&groupId=erphub-intake&consumersCount=2&autoOffsetReset=earliest");
@@ -56,28 +52,16 @@ class ProdTopologyIntakeTest {
                     + "&uriEndpointOverride={{test.s3.endpoint}}&forcePathStyle=true&region={{test.s3.region}}"
                     + "&accessKey=RAW({{test.s3.access-key}})&secretKey=RAW({{test.s3.secret-key}})"
                     + "&autoCreateBucket=true&multiPartUpload=true&partSize=5242880");
-            for (String tenant : TENANTS) {
-                config.put("erphub.tenants." + tenant + ".upstreams", "payroll-exports,supplier-invoices");
-                config.put("erphub.tenants." + tenant + ".credentials.payroll.client-id", tenant + "-payroll");
-                config.put("erphub.tenants." + tenant + ".credentials.payroll.client-secret", "secret-p-" + tenant);
-                config.put("erphub.tenants." + tenant + ".credentials.procurement.client-id", tenant + "-procurement");
-                config.put("erphub.tenants." + tenant + ".credentials.procurement.client-secret", "secret-q-" + tenant);
-            }
             return config;
         }
 
         @Override
         public List<TestResourceEntry> testResources() {
-            return List.of(
-                    new TestResourceEntry(HttpUpstreamResource.class, Map.of(
-                            "erphub.upstreams.payroll-exports.base-url", "/payroll",
-                            "erphub.upstreams.supplier-invoices.base-url", "/invoices")),
-                    new TestResourceEntry(OAuth2ServerResource.class, Map.of(
-                            "erphub.upstreams.payroll-exports.token-url", "",
-                            "erphub.upstreams.supplier-invoices.token-url", "")),
-                    new TestResourceEntry(KafkaBrokerResource.class),
-                    new TestResourceEntry(S3ServerResource.class),
-                    new TestResourceEntry(PostgresResource.class));
+            List<TestResourceEntry> servers = new java.util.ArrayList<>(ExampleUpstreams.servers());
+            servers.add(new TestResourceEntry(KafkaBrokerResource.class));
+            servers.add(new TestResourceEntry(S3ServerResource.class));
+            servers.add(new TestResourceEntry(PostgresResource.class));
+            return servers;
         }
     }
 

@@ -66,7 +66,7 @@ class FileStateStoreTest {
         assertEquals(FileState.DISCOVERED, row.state());
         assertEquals("payroll.csv", row.fileName());
         assertEquals(1234L, row.sizeBytes());
-        assertEquals("erphub-test", row.claimedBy());
+        assertTrue(row.claimedBy().startsWith("erphub-test#"), row.claimedBy());
         assertTrue(row.leaseUntil().isAfter(Instant.now()));
     }
 
@@ -136,6 +136,20 @@ class FileStateStoreTest {
                 () -> store.transition(first.fileId(), FileState.DOWNLOADED, null, null, first.attempt()));
         store.transition(second.fileId(), FileState.DOWNLOADED, null, null, second.attempt());
         assertEquals(FileState.DOWNLOADED, store.find(key).orElseThrow().state());
+    }
+
+    @Test
+    void theHeartbeatKeepsALiveNodesClaimsButNotOnesThatAlreadyExpired() throws SQLException {
+        Claim live = store.claim(newKey("v1"), "a.csv", null, null).orElseThrow();
+        Claim expired = store.claim(newKey("v1"), "b.csv", null, null).orElseThrow();
+        expireLease(expired.fileId());
+        java.time.Instant before = store.find(live.fileId()).orElseThrow().leaseUntil();
+
+        assertTrue(store.renewLeasesHeldByThisNode() >= 1);
+
+        assertTrue(!store.find(live.fileId()).orElseThrow().leaseUntil().isBefore(before));
+        assertTrue(store.find(expired.fileId()).orElseThrow().leaseUntil().isBefore(java.time.Instant.now()),
+                "an expired claim may already belong to another node: it is not revived");
     }
 
     @Test

@@ -145,6 +145,35 @@ public final class ExampleUpstreams {
                 .willReturn(aResponse().withHeader("Content-Type", "application/octet-stream").withBody(content)));
     }
 
+    /**
+     * Config that subscribes the tenants to both example upstreams, polling every second, with one client
+     * per (tenant, credential): {@code <tenant>-payroll} and {@code <tenant>-procurement}.
+     */
+    public static Map<String, String> tenantConfig(List<String> tenants) {
+        Map<String, String> config = new java.util.HashMap<>();
+        config.put("erphub.upstreams.payroll-exports.poll-interval", "1000");
+        config.put("erphub.upstreams.supplier-invoices.poll-cron", "* * * * * ?");
+        for (String tenant : tenants) {
+            config.put("erphub.tenants." + tenant + ".upstreams", PAYROLL + "," + INVOICES);
+            config.put("erphub.tenants." + tenant + ".credentials.payroll.client-id", tenant + "-payroll");
+            config.put("erphub.tenants." + tenant + ".credentials.payroll.client-secret", "secret-p-" + tenant);
+            config.put("erphub.tenants." + tenant + ".credentials.procurement.client-id", tenant + "-procurement");
+            config.put("erphub.tenants." + tenant + ".credentials.procurement.client-secret", "secret-q-" + tenant);
+        }
+        return config;
+    }
+
+    /** The HTTP upstream and the token server, wired to the example upstreams' endpoint properties. */
+    public static List<io.quarkus.test.junit.QuarkusTestProfile.TestResourceEntry> servers() {
+        return List.of(
+                new io.quarkus.test.junit.QuarkusTestProfile.TestResourceEntry(HttpUpstreamResource.class, Map.of(
+                        "erphub.upstreams.payroll-exports.base-url", "/payroll",
+                        "erphub.upstreams.supplier-invoices.base-url", "/invoices")),
+                new io.quarkus.test.junit.QuarkusTestProfile.TestResourceEntry(OAuth2ServerResource.class, Map.of(
+                        "erphub.upstreams.payroll-exports.token-url", "",
+                        "erphub.upstreams.supplier-invoices.token-url", "")));
+    }
+
     /** Client ids the tests give tenants: one per (tenant, credential). */
     public static String clientIdOf(String tenant, String path) {
         return tenant + (path.startsWith("/payroll") ? "-payroll" : "-procurement");
