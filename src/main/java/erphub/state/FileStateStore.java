@@ -236,6 +236,25 @@ public class FileStateStore {
         }
     }
 
+    /**
+     * Ends the leases of this process's claims on files not yet archived. Called once the routes have
+     * stopped, when nothing is working on them any more: they were waiting in an in-process hand-off that
+     * dies with the process, and another node (or this one, restarted) may resume them at once.
+     */
+    public int releaseLeasesHeldByThisNode() {
+        Instant now = now();
+        try (Connection c = db.connection();
+                PreparedStatement ps = c.prepareStatement(
+                        "UPDATE file_version SET lease_until = ? WHERE claimed_by = ?"
+                                + " AND state IN ('DISCOVERED', 'DOWNLOADED')")) {
+            ps.setTimestamp(1, Timestamp.from(now));
+            ps.setString(2, owner);
+            return ps.executeUpdate();
+        } catch (SQLException e) {
+            throw new StateStoreException("cannot release the claims of " + owner + ": " + e.getMessage(), e);
+        }
+    }
+
     public Optional<FileRecord> find(FileKey key) {
         return query("SELECT * FROM file_version WHERE tenant = ? AND upstream = ? AND remote_id = ? AND version = ?",
                 key.tenant(), key.upstream(), key.remoteId(), key.version()).stream().findFirst();

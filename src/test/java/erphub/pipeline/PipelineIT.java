@@ -122,6 +122,38 @@ class PipelineIT {
     }
 
     @Test
+    void aGracefulStopHandsUnfinishedClaimsBackAtOnce() throws Exception {
+        int count = 400;
+        for (int i = 0; i < count; i++) {
+            upstream.add("stop", String.format("g-%04d", i), 64 * 1024);
+        }
+        PostgresResource postgres = new PostgresResource();
+        String url = postgres.start().get("quarkus.datasource.\"postgresql\".jdbc.url");
+        try {
+            Path work = TestServers.scratchDir("graceful-");
+            Path archive = work.resolve("data/archive/stop/payroll-exports");
+            // The default 10-minute lease: without the release the restarted node would wait that long.
+            Map<String, String> config = tenantConfig(List.of("stop"), onPostgres(url, Map.of()));
+            try (PackagedApp app = PackagedApp.start(work, config)) {
+                app.awaitReady(Duration.ofSeconds(60));
+                await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
+                        .until(() -> archivedFiles(archive).size() >= 40);
+            }
+            try (Connection c = DriverManager.getConnection(url, "postgres", "")) {
+                assertEquals(0, single(c, "SELECT COUNT(*) FROM file_version WHERE state IN ('DISCOVERED', 'DOWNLOADED')"
+                        + " AND lease_until > CURRENT_TIMESTAMP"), "no unfinished claim keeps a live lease after the stop");
+                try (PackagedApp app = PackagedApp.start(work, config)) {
+                    app.awaitReady(Duration.ofSeconds(60));
+                    await().atMost(Duration.ofSeconds(60)).until(
+                            () -> single(c, "SELECT COUNT(*) FROM file_version WHERE state = 'ARCHIVED'") == count);
+                }
+            }
+        } finally {
+            postgres.stop();
+        }
+    }
+
+    @Test
     void twoInstancesPollingOneUpstreamOverOnePostgresArchiveEachFileOnce() throws Exception {
         int count = 300;
         for (int i = 0; i < count; i++) {
