@@ -38,7 +38,7 @@ import software.amazon.awssdk.services.s3.S3Client;
 @TestProfile(ProdTopologyIntakeTest.KafkaS3Postgres.class)
 class ProdTopologyIntakeTest {
 
-    static final List<String> TENANTS = List.of("acme", "globex", "chunky");
+    static final List<String> TENANTS = List.of("acme", "globex", "chunky", "bigco");
     static final String BUCKET = "erphub-archive-test";
 
     public static class KafkaS3Postgres implements QuarkusTestProfile {
@@ -107,6 +107,19 @@ class ProdTopologyIntakeTest {
                 () -> store.find(key(f)).map(r -> r.state() == FileState.ARCHIVED).orElse(false));
         FileRecord row = store.find(key(f)).orElseThrow();
         assertArrayEquals(f.content(), s3.getObjectAsBytes(b -> b.bucket(BUCKET).key(row.archiveKey())).asByteArray());
+    }
+
+    @Test
+    void aLargeFileGoesToS3AsAMultipartUploadByteIdentical() {
+        // 12 MiB with 5 MiB parts: three parts, streamed from the download.
+        RemoteFile big = new ExampleUpstreams(upstream).serveLargePayroll("bigco", "exp-large", 12 * 1024 * 1024);
+
+        await().atMost(Duration.ofSeconds(60)).until(
+                () -> store.find(key(big)).map(r -> r.state() == FileState.ARCHIVED).orElse(false));
+        FileRecord row = store.find(key(big)).orElseThrow();
+        assertArrayEquals(big.content(), s3.getObjectAsBytes(b -> b.bucket(BUCKET).key(row.archiveKey())).asByteArray());
+        String etag = s3.headObject(b -> b.bucket(BUCKET).key(row.archiveKey())).eTag();
+        org.junit.jupiter.api.Assertions.assertTrue(etag.contains("-"), "a multipart upload's ETag ends in -<parts>: " + etag);
     }
 
     private static FileKey key(RemoteFile f) {

@@ -57,6 +57,16 @@ public final class ExampleUpstreams {
         return this;
     }
 
+    /** Serves one payroll file of the given size as the tenant's whole list. */
+    public RemoteFile serveLargePayroll(String tenant, String remoteId, int size) {
+        byte[] content = new byte[size];
+        new Random(remoteId.hashCode()).nextBytes(content);
+        RemoteFile f = new RemoteFile(tenant, PAYROLL, remoteId, "1", remoteId + ".bin", content);
+        files.put(tenant + "/" + PAYROLL + "/" + remoteId, f);
+        servePayroll(tenant, List.of(f));
+        return f;
+    }
+
     /** Replaces one payroll file with a new revision and new bytes. */
     public RemoteFile revise(String tenant, String remoteId, String newVersion) {
         RemoteFile old = files.get(tenant + "/" + PAYROLL + "/" + remoteId);
