@@ -53,7 +53,8 @@ class IntakeFailuresTest {
     public static class FlakyUpstream implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            Map<String, String> config = new HashMap<>(TestRoutes.include("flaky-upstream"));
+            Map<String, String> config = new HashMap<>(TestRoutes.include("flaky-upstream", "flaky-token"));
+            config.put("erphub.tokens.retry-backoff", "PT0.05S");
             config.put("erphub.intake.max-redeliveries", "2");
             config.put("erphub.intake.redelivery-delay", "100");
             config.put("erphub.intake.max-redelivery-delay", "1000");
@@ -61,7 +62,7 @@ class IntakeFailuresTest {
             config.put("erphub.http.read-timeout", "PT1S");
             config.put("erphub.archive.uri", "file:target/test-data/archive-flaky?tempPrefix=.part-");
             for (String tenant : List.of("acme", "broken")) {
-                config.put("erphub.tenants." + tenant + ".upstreams", "flaky");
+                config.put("erphub.tenants." + tenant + ".upstreams", tenant.equals("acme") ? "flaky" : "flaky,flaky-token");
                 config.put("erphub.tenants." + tenant + ".credentials.flaky.client-id", tenant + "-flaky");
                 config.put("erphub.tenants." + tenant + ".credentials.flaky.client-secret", "s3cret-" + tenant);
             }
@@ -189,6 +190,20 @@ class IntakeFailuresTest {
                         org.hamcrest.Matchers.containsString("is not JSON"))
                 .body("checks.find { it.name == 'erphub-upstreams' }.data.'poll flaky/acme'",
                         org.hamcrest.Matchers.startsWith("UP"));
+    }
+
+    @Test
+    void aFailingTokenEndpointIsRetriedThenShowsInHealthAndThePoll() {
+        await().atMost(Duration.ofSeconds(20)).until(() -> polls.find("flaky-token", "broken")
+                .map(p -> p.lastError() != null).orElse(false));
+        PollRecord poll = polls.find("flaky-token", "broken").orElseThrow();
+        assertTrue(poll.lastError().contains("after 3 attempts"), poll.lastError());
+        upstream.verify(com.github.tomakehurst.wiremock.client.WireMock.moreThanOrExactly(3),
+                com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor(urlPathEqualTo("/broken-token-endpoint")));
+        io.restassured.RestAssured.when().get("/q/health/ready").then().statusCode(200);
+        io.restassured.RestAssured.when().get("/q/health/well").then().statusCode(503)
+                .body("checks.find { it.name == 'erphub-upstreams' }.data.find { it.key.startsWith('token endpoint') "
+                        + "&& it.key.endsWith('/broken-token-endpoint') }.value", org.hamcrest.Matchers.startsWith("DOWN"));
     }
 
     private FileRecord awaitState(String remoteId, FileState state) {

@@ -77,6 +77,7 @@ class PipelineIT {
             assertEquals(big.sha256(), sha256(archived));
             assertTrue(app.isAlive());
             assertFalse(app.output().contains("OutOfMemoryError"), app.output());
+            assertFalse(app.output().contains("it-secret-"), "client secrets never reach the log");
             System.out.printf("1 GiB through -Xmx256m: %.1f s from start (%.0f MiB/s incl. start-up), peak RSS %d MiB%n",
                     seconds, 1024 / seconds, peakRss.get() / 1024);
         }
