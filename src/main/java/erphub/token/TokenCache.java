@@ -113,6 +113,8 @@ public class TokenCache {
     private CachedToken fetchWithRetries(TokenKey key, String clientSecret) {
         Duration backoff = config.retryBackoff();
         RuntimeException last = null;
+        TokenEndpointStatus known = endpoints.get(key.tokenUrl());
+        boolean wasUp = known == null || known.up();
         for (int attempt = 1; attempt <= config.maxAttempts(); attempt++) {
             try {
                 Tokens issued = client(key, clientSecret).getTokens().await().atMost(config.requestTimeout());
@@ -122,9 +124,13 @@ public class TokenCache {
             } catch (RuntimeException e) {
                 failures.increment();
                 last = e;
-                endpoints.put(key.tokenUrl(),
-                        new TokenEndpointStatus(key.tokenUrl(), false, clock.instant(), describe(e)));
-                LOG.warnf("Token request %d/%d for %s failed: %s", attempt, config.maxAttempts(), key, describe(e));
+                endpoints.put(key.tokenUrl(), new TokenEndpointStatus(key.tokenUrl(), false, clock.instant(), describe(e)));
+                // Warn when an endpoint starts failing, not at every attempt of every poll while it stays down.
+                if (attempt == config.maxAttempts() && wasUp) {
+                    LOG.warnf("Token endpoint failing: %d attempts for %s, last: %s", attempt, key, describe(e));
+                } else {
+                    LOG.debugf("Token request %d/%d for %s failed: %s", attempt, config.maxAttempts(), key, describe(e));
+                }
                 if (attempt < config.maxAttempts()) {
                     sleep(backoff);
                     backoff = backoff.multipliedBy(2);
@@ -184,8 +190,13 @@ public class TokenCache {
         if (e == null) {
             return "unknown error";
         }
-        String message = e.getMessage();
-        return e.getClass().getSimpleName() + (message == null ? "" : ": " + message);
+        // The OIDC client's exception often has an empty message; the reason is further down.
+        Throwable t = e;
+        while ((t.getMessage() == null || t.getMessage().isBlank()) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        String message = t.getMessage();
+        return e.getClass().getSimpleName() + (message == null || message.isBlank() ? "" : ": " + message);
     }
 
     private static void sleep(Duration d) {
