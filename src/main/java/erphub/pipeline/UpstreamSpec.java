@@ -18,6 +18,8 @@ public record UpstreamSpec(
         String baseUrl,
         String listPath,
         String listQuery,
+        String sinceParam,
+        java.time.Duration sinceOverlap,
         Paging paging,
         JsonPath nextLinkPath,
         JsonPath cursorPath,
@@ -75,7 +77,8 @@ public record UpstreamSpec(
             problems.add(routeId + ": checksumAlgorithm '" + checksumAlgorithm + "' is not known to the JVM");
         }
         UpstreamSpec spec = new UpstreamSpec(upstreamId, routeId, r.url("baseUrl"), r.required("listPath"),
-                r.optional("listQuery"), paging,
+                r.optional("listQuery"), r.optional("sinceParam"), r.duration("sinceOverlap", java.time.Duration.ofMinutes(5)),
+                paging,
                 paging == Paging.NEXT_LINK ? r.requiredPath("nextLinkPath") : r.path("nextLinkPath"),
                 paging == Paging.CURSOR ? r.requiredPath("cursorPath") : r.path("cursorPath"),
                 paging == Paging.CURSOR ? r.required("cursorParam") : r.optional("cursorParam"),
@@ -181,6 +184,19 @@ public record UpstreamSpec(
             } catch (IllegalArgumentException e) {
                 problems.add(routeId + ": paging '" + v + "' is not one of none, next-link, cursor, page");
                 return Paging.NONE;
+            }
+        }
+
+        java.time.Duration duration(String name, java.time.Duration fallback) {
+            String v = optional(name);
+            if (v.isEmpty()) {
+                return fallback;
+            }
+            try {
+                return java.time.Duration.parse(v);
+            } catch (java.time.format.DateTimeParseException e) {
+                problems.add(routeId + ": " + name + " '" + v + "' is not an ISO-8601 duration such as PT5M");
+                return fallback;
             }
         }
 

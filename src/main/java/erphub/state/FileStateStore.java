@@ -255,6 +255,23 @@ public class FileStateStore {
         }
     }
 
+    /** Whether any file of the tenant and upstream is claimed but not yet archived (or finished). */
+    public boolean hasUnfinished(String tenant, String upstream) {
+        try (Connection c = db.connection();
+                PreparedStatement ps = c.prepareStatement(
+                        "SELECT 1 FROM file_version WHERE tenant = ? AND upstream = ?"
+                                + " AND state IN ('DISCOVERED', 'DOWNLOADED') FETCH FIRST 1 ROWS ONLY")) {
+            ps.setString(1, tenant);
+            ps.setString(2, upstream);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        } catch (SQLException e) {
+            throw new StateStoreException("cannot look for unfinished files of " + tenant + "/" + upstream + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
     public Optional<FileRecord> find(FileKey key) {
         return query("SELECT * FROM file_version WHERE tenant = ? AND upstream = ? AND remote_id = ? AND version = ?",
                 key.tenant(), key.upstream(), key.remoteId(), key.version()).stream().findFirst();

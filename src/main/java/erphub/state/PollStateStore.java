@@ -32,14 +32,15 @@ public class PollStateStore {
     public void succeeded(String upstream, String tenant, Instant startedAt, int claimed) {
         upsert(upstream, tenant, startedAt,
                 "UPDATE upstream_poll SET last_started_at = ?, last_success_at = ?, consecutive_failures = 0,"
-                        + " last_claimed = ?, node = ? WHERE upstream = ? AND tenant = ?",
+                        + " last_claimed = ?, node = ?, watermark = ? WHERE upstream = ? AND tenant = ?",
                 ps -> {
                     ps.setTimestamp(1, ts(startedAt));
                     ps.setTimestamp(2, ts(now()));
                     ps.setInt(3, claimed);
                     ps.setString(4, config.nodeId());
-                    ps.setString(5, upstream);
-                    ps.setString(6, tenant);
+                    ps.setTimestamp(5, ts(startedAt));
+                    ps.setString(6, upstream);
+                    ps.setString(7, tenant);
                 });
     }
 
@@ -109,7 +110,8 @@ public class PollStateStore {
                     out.add(new PollRecord(rs.getString("upstream"), rs.getString("tenant"),
                             instant(rs.getTimestamp("last_started_at")), instant(rs.getTimestamp("last_success_at")),
                             instant(rs.getTimestamp("last_error_at")), rs.getString("last_error"),
-                            rs.getInt("consecutive_failures"), rs.getInt("last_claimed"), rs.getString("node")));
+                            rs.getInt("consecutive_failures"), rs.getInt("last_claimed"), rs.getString("node"),
+                            instant(rs.getTimestamp("watermark"))));
                 }
             }
             return out;

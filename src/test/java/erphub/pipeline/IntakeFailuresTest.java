@@ -77,6 +77,7 @@ class IntakeFailuresTest {
     }
 
     static final byte[] GOOD = "id;amount\n1;100\n".getBytes();
+    static final java.time.Instant STARTED = java.time.Instant.now();
 
     @InjectTestServer
     WireMockServer upstream;
@@ -190,6 +191,24 @@ class IntakeFailuresTest {
                         org.hamcrest.Matchers.containsString("is not JSON"))
                 .body("checks.find { it.name == 'erphub-upstreams' }.data.'poll flaky/acme'",
                         org.hamcrest.Matchers.startsWith("UP"));
+    }
+
+    @Test
+    void laterPollsAskForChangesSinceTheLastSuccessfulPollMinusTheOverlap() {
+        await().atMost(Duration.ofSeconds(20)).until(() -> polls.find("flaky", "acme")
+                .map(p -> p.watermark() != null).orElse(false));
+        await().atMost(Duration.ofSeconds(20)).until(() -> !upstream.findAll(getRequestedFor(urlPathEqualTo("/flaky/acme/files"))
+                .withQueryParam("since", com.github.tomakehurst.wiremock.client.WireMock.matching("\\d{4}-.*Z"))).isEmpty());
+        String since = upstream.findAll(getRequestedFor(urlPathEqualTo("/flaky/acme/files"))
+                .withQueryParam("since", com.github.tomakehurst.wiremock.client.WireMock.matching(".+")))
+                .get(0).queryParameter("since").firstValue();
+        // since = the start of an earlier successful poll of this run, minus the one-minute overlap.
+        java.time.Instant pollStart = java.time.Instant.parse(since).plus(Duration.ofMinutes(1));
+        assertTrue(!pollStart.isBefore(STARTED) && !pollStart.isAfter(java.time.Instant.now()),
+                "since " + since + " is a poll start of this run minus a minute");
+        upstream.verify(com.github.tomakehurst.wiremock.client.WireMock.moreThanOrExactly(1),
+                getRequestedFor(urlPathEqualTo("/flaky/acme/files"))
+                        .withQueryParam("since", com.github.tomakehurst.wiremock.client.WireMock.absent()));
     }
 
     @Test
