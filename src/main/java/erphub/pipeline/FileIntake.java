@@ -50,6 +50,12 @@ public class FileIntake {
 
     /** Checks that need no download: a file that fails them is REJECTED before a byte is fetched. */
     public void admit(ClaimedFile file) {
+        try (FileLogContext log = FileLogContext.of(file)) {
+            admitChecked(file);
+        }
+    }
+
+    private void admitChecked(ClaimedFile file) {
         FileNames.whyUnsafe(file.name()).ifPresent(reason -> {
             throw new RejectedFileException("unsafe file name '" + FileNames.printable(file.name()) + "': " + reason);
         });
@@ -74,6 +80,12 @@ public class FileIntake {
 
     /** Streams the file from the upstream into the archive and records DOWNLOADED and ARCHIVED. */
     public void downloadAndArchive(ClaimedFile file, Exchange exchange) {
+        try (FileLogContext log = FileLogContext.of(file)) {
+            downloadAndArchiveInContext(file, exchange);
+        }
+    }
+
+    private void downloadAndArchiveInContext(ClaimedFile file, Exchange exchange) {
         UpstreamSpec spec = specs.forUpstream(file.upstream())
                 .orElseThrow(() -> new PermanentUpstreamException("upstream " + file.upstream() + " has no route", 0));
         String key = archiveKey(file);
@@ -90,8 +102,8 @@ public class FileIntake {
             store.transition(file.fileId(), FileState.ARCHIVED, "archived as " + key, key, file.attempt());
             meters.counter("erphub.archive.bytes", "upstream", file.upstream()).increment(counted.count());
             outcome(file, "archived");
-            LOG.debugf("%s/%s file %d (%s) archived as %s", file.tenant(), file.upstream(), file.fileId(),
-                    file.remoteId(), key);
+            LOG.infof("%s/%s file %d (%s) archived as %s, %d bytes", file.tenant(), file.upstream(), file.fileId(),
+                    file.remoteId(), key, counted.count());
         } catch (CountingDigestStream.LimitExceeded e) {
             throw new RejectedFileException(e.getMessage());
         } catch (java.io.IOException e) {
@@ -119,6 +131,12 @@ public class FileIntake {
 
     /** Error handler step: a permanent problem with the file itself. */
     public void rejected(ClaimedFile file, Exception cause) {
+        try (FileLogContext log = FileLogContext.of(file)) {
+            rejectedInContext(file, cause);
+        }
+    }
+
+    private void rejectedInContext(ClaimedFile file, Exception cause) {
         String reason = cause == null ? "rejected" : describe(cause);
         store.transition(file.fileId(), FileState.REJECTED, reason, null, file.attempt());
         outcome(file, "rejected");
@@ -128,6 +146,12 @@ public class FileIntake {
 
     /** Error handler step: retries exhausted, or a refusal a retry cannot fix. Replayable later. */
     public void deadLettered(ClaimedFile file, Exception cause, Integer redeliveries) {
+        try (FileLogContext log = FileLogContext.of(file)) {
+            deadLetteredInContext(file, cause, redeliveries);
+        }
+    }
+
+    private void deadLetteredInContext(ClaimedFile file, Exception cause, Integer redeliveries) {
         String reason = describe(cause)
                 + (redeliveries == null || redeliveries == 0 ? "" : " (after " + redeliveries + " redeliveries)");
         store.transition(file.fileId(), FileState.DEAD_LETTERED, reason, null, file.attempt());

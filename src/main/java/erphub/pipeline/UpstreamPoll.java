@@ -101,6 +101,12 @@ public class UpstreamPoll {
     /** Records a tenant's failed poll with its reason; the route goes on with the next tenant and the next tick. */
     public void pollFailed(String tenant, Exception cause, Exchange exchange) {
         String upstream = specs.forRoute(exchange.getFromRouteId()).upstreamId();
+        try (FileLogContext log = FileLogContext.of(tenant, upstream)) {
+            recordFailure(tenant, upstream, cause, exchange);
+        }
+    }
+
+    private void recordFailure(String tenant, String upstream, Exception cause, Exchange exchange) {
         String reason = cause == null ? "failed" : cause.getClass().getSimpleName() + ": " + cause.getMessage();
         LastPoll previous = lastPolls.put(upstream + "/" + tenant,
                 new LastPoll(upstream, tenant, false, java.time.Instant.now(), reason));

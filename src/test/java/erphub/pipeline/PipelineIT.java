@@ -63,7 +63,8 @@ class PipelineIT {
         Path work = TestServers.scratchDir("one-gib-");
         long started = System.nanoTime();
         AtomicLong peakRss = new AtomicLong();
-        try (PackagedApp app = PackagedApp.start(work, tenantConfig(List.of("big"), Map.of()), "-Xmx256m")) {
+        Map<String, String> jsonLogs = Map.of("quarkus.log.console.json.enabled", "true");
+        try (PackagedApp app = PackagedApp.start(work, tenantConfig(List.of("big"), jsonLogs), "-Xmx256m")) {
             app.awaitReady(Duration.ofSeconds(60));
             Path tenantArchive = work.resolve("data/archive/big/payroll-exports");
             await().atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofMillis(250)).until(() -> {
@@ -78,6 +79,9 @@ class PipelineIT {
             assertTrue(app.isAlive());
             assertFalse(app.output().contains("OutOfMemoryError"), app.output());
             assertFalse(app.output().contains("it-secret-"), "client secrets never reach the log");
+            assertTrue(app.output().lines().anyMatch(line -> line.startsWith("{") && line.contains("archived as")
+                    && line.contains("\"tenant\":\"big\"") && line.contains("\"fileId\":\"1\"")
+                    && line.contains("\"camel.routeId\":\"erphub-intake\"")), "JSON log lines carry the file's MDC:\n" + app.output());
             System.out.printf("1 GiB through -Xmx256m: %.1f s from start (%.0f MiB/s incl. start-up), peak RSS %d MiB%n",
                     seconds, 1024 / seconds, peakRss.get() / 1024);
         }

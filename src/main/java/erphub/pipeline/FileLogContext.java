@@ -1,0 +1,41 @@
+package erphub.pipeline;
+
+import org.jboss.logging.MDC;
+
+/**
+ * Puts a file's identity into the logging context (MDC) for the duration of one step, so every log line
+ * of its processing, including the libraries', says which tenant, upstream and file it is about.
+ * Camel may run the next step on another thread, hence per step rather than per exchange.
+ */
+final class FileLogContext implements AutoCloseable {
+
+    static final String TENANT = "tenant";
+    static final String UPSTREAM = "upstream";
+    static final String FILE_ID = "fileId";
+    static final String REMOTE_ID = "remoteId";
+
+    private FileLogContext() {
+    }
+
+    static FileLogContext of(ClaimedFile file) {
+        MDC.put(TENANT, file.tenant());
+        MDC.put(UPSTREAM, file.upstream());
+        MDC.put(FILE_ID, String.valueOf(file.fileId()));
+        MDC.put(REMOTE_ID, file.remoteId());
+        return new FileLogContext();
+    }
+
+    static FileLogContext of(String tenant, String upstream) {
+        MDC.put(TENANT, tenant);
+        MDC.put(UPSTREAM, upstream);
+        return new FileLogContext();
+    }
+
+    @Override
+    public void close() {
+        MDC.remove(TENANT);
+        MDC.remove(UPSTREAM);
+        MDC.remove(FILE_ID);
+        MDC.remove(REMOTE_ID);
+    }
+}
