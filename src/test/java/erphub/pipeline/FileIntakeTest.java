@@ -134,6 +134,24 @@ class FileIntakeTest {
     }
 
     @Test
+    @Order(2)
+    void tokenRequestsAndCacheHitsAreCountedInTheMetrics() {
+        String metrics = io.restassured.RestAssured.when().get("/q/metrics").then().statusCode(200).extract().asString();
+        double issued = metric(metrics, "erphub_token_requests_total{outcome=\"issued\"}");
+        double hits = metric(metrics, "erphub_token_cache_hits_total");
+        assertEquals(TENANTS.size() * 2, issued, 0.0, metrics);
+        assertTrue(hits >= TENANTS.size() * 2 * FILES_PER_UPSTREAM, "every download and list page after the first is a hit: " + hits);
+        assertTrue(metric(metrics, "erphub_files_total{outcome=\"archived\",tenant=\"acme\",upstream=\"payroll-exports\"}")
+                >= FILES_PER_UPSTREAM);
+    }
+
+    private static double metric(String exposition, String series) {
+        return exposition.lines().filter(l -> l.startsWith(series + " "))
+                .mapToDouble(l -> Double.parseDouble(l.substring(series.length() + 1).trim()))
+                .findFirst().orElseThrow(() -> new AssertionError("no " + series + " in /q/metrics"));
+    }
+
+    @Test
     @Order(3)
     void aSecondPollClaimsNothing() {
         long rows = countAll();
