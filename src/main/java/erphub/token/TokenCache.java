@@ -111,34 +111,36 @@ public class TokenCache {
     }
 
     private CachedToken fetchWithRetries(TokenKey key, String clientSecret) {
-        Duration backoff = config.retryBackoff();
-        RuntimeException last = null;
         TokenEndpointStatus known = endpoints.get(key.tokenUrl());
         boolean wasUp = known == null || known.up();
-        for (int attempt = 1; attempt <= config.maxAttempts(); attempt++) {
-            try {
-                Tokens issued = client(key, clientSecret).getTokens().await().atMost(config.requestTimeout());
-                requests.increment();
-                endpoints.put(key.tokenUrl(), new TokenEndpointStatus(key.tokenUrl(), true, clock.instant(), null));
-                return new CachedToken(issued.getAccessToken(), refreshAt(issued));
-            } catch (RuntimeException e) {
-                failures.increment();
-                last = e;
-                endpoints.put(key.tokenUrl(), new TokenEndpointStatus(key.tokenUrl(), false, clock.instant(), describe(e)));
-                // Warn when an endpoint starts failing, not at every attempt of every poll while it stays down.
-                if (attempt == config.maxAttempts() && wasUp) {
-                    LOG.warnf("Token endpoint failing: %d attempts for %s, last: %s", attempt, key, describe(e));
-                } else {
-                    LOG.debugf("Token request %d/%d for %s failed: %s", attempt, config.maxAttempts(), key, describe(e));
-                }
-                if (attempt < config.maxAttempts()) {
-                    sleep(backoff);
-                    backoff = backoff.multipliedBy(2);
-                }
+        int retries = config.maxAttempts() - 1;
+        Duration backoff = config.retryBackoff();
+        // Each attempt bounded by the request timeout; retries with Mutiny's exponential backoff and jitter.
+        Duration longest = config.requestTimeout().multipliedBy(config.maxAttempts())
+                .plus(backoff.multipliedBy(1L << Math.min(retries, 20)).multipliedBy(2));
+        try {
+            Tokens issued = client(key, clientSecret).getTokens()
+                    .ifNoItem().after(config.requestTimeout()).fail()
+                    .onFailure().invoke(e -> {
+                        failures.increment();
+                        endpoints.put(key.tokenUrl(),
+                                new TokenEndpointStatus(key.tokenUrl(), false, clock.instant(), describe(e)));
+                        LOG.debugf("Token request for %s failed: %s", key, describe(e));
+                    })
+                    .onFailure().retry().withBackOff(backoff, backoff.multipliedBy(1L << Math.min(retries, 20)))
+                    .atMost(retries)
+                    .await().atMost(longest);
+            requests.increment();
+            endpoints.put(key.tokenUrl(), new TokenEndpointStatus(key.tokenUrl(), true, clock.instant(), null));
+            return new CachedToken(issued.getAccessToken(), refreshAt(issued));
+        } catch (RuntimeException e) {
+            // Warn when an endpoint starts failing, not at every poll while it stays down.
+            if (wasUp) {
+                LOG.warnf("Token endpoint failing: %d attempts for %s, last: %s", config.maxAttempts(), key, describe(e));
             }
+            throw new TokenUnavailableException("no token for " + key + " after " + config.maxAttempts()
+                    + " attempts: " + describe(e), e);
         }
-        throw new TokenUnavailableException("no token for " + key + " after " + config.maxAttempts()
-                + " attempts: " + describe(last), last);
     }
 
     private Instant refreshAt(Tokens issued) {
@@ -197,15 +199,6 @@ public class TokenCache {
         }
         String message = t.getMessage();
         return e.getClass().getSimpleName() + (message == null || message.isBlank() ? "" : ": " + message);
-    }
-
-    private static void sleep(Duration d) {
-        try {
-            Thread.sleep(d.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new TokenUnavailableException("interrupted between token attempts", e);
-        }
     }
 
     @PreDestroy
