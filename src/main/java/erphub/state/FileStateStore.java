@@ -32,7 +32,7 @@ import erphub.config.ErphubConfig;
 public class FileStateStore {
 
     /** SQLState of a unique-key violation, the same on H2 and PostgreSQL. */
-    private static final String UNIQUE_VIOLATION = "23505";
+    static final String UNIQUE_VIOLATION = "23505";
     private static final int DETAIL_MAX = 2000;
     private static final int IN_CHUNK = 500;
 

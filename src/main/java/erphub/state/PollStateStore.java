@@ -19,8 +19,6 @@ import erphub.config.ErphubConfig;
 @ApplicationScoped
 public class PollStateStore {
 
-    private static final String UNIQUE_VIOLATION = "23505";
-
     private final StateDataSource db;
     private final ErphubConfig config;
 
@@ -89,7 +87,7 @@ public class PollStateStore {
                     ps.executeUpdate();
                 } catch (SQLException e) {
                     // Another node inserted the row first: update it on the next pass.
-                    if (!UNIQUE_VIOLATION.equals(e.getSQLState())) {
+                    if (!FileStateStore.UNIQUE_VIOLATION.equals(e.getSQLState())) {
                         throw e;
                     }
                 }
