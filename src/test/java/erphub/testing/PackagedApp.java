@@ -15,6 +15,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
+
 /**
  * The packaged application ({@code target/quarkus-app/quarkus-run.jar}) started as a user starts it:
  * {@code java -jar} in its own working folder, as a separate process. Used by the {@code *IT} tests,
@@ -73,26 +76,21 @@ public final class PackagedApp implements AutoCloseable {
     /** Waits for {@code /q/health/ready} to answer UP; returns the time it took since the process started. */
     public Duration awaitReady(Duration timeout) {
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (!process.isAlive()) {
-                throw new IllegalStateException("erphub exited with " + process.exitValue() + " before it was ready:\n" + output());
-            }
-            try {
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url("/q/health/ready")))
-                        .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
-                if (r.statusCode() == 200) {
-                    return Duration.ofNanos(System.nanoTime() - startedNanos);
-                }
-            } catch (IOException e) {
-                // not listening yet
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
-            pause(100);
+        HttpRequest ready = HttpRequest.newBuilder(URI.create(url("/q/health/ready"))).timeout(Duration.ofSeconds(2)).build();
+        try {
+            Awaitility.await("erphub ready").atMost(timeout).pollInterval(Duration.ofMillis(100))
+                    .ignoreExceptionsInstanceOf(IOException.class)
+                    .until(() -> {
+                        if (!process.isAlive()) {
+                            throw new IllegalStateException("erphub exited with " + process.exitValue()
+                                    + " before it was ready:\n" + output());
+                        }
+                        return http.send(ready, HttpResponse.BodyHandlers.ofString()).statusCode() == 200;
+                    });
+        } catch (ConditionTimeoutException e) {
+            throw new IllegalStateException("erphub not ready after " + timeout + ":\n" + output(), e);
         }
-        throw new IllegalStateException("erphub not ready after " + timeout + ":\n" + output());
+        return Duration.ofNanos(System.nanoTime() - startedNanos);
     }
 
     /** Waits for the process to end by itself; returns its exit code. */
@@ -162,15 +160,6 @@ public final class PackagedApp implements AutoCloseable {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        }
-    }
-
-    private static void pause(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
         }
     }
 }

@@ -8,7 +8,8 @@ import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
+
+import org.awaitility.Awaitility;
 
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager.TestInjector;
 
@@ -42,21 +43,14 @@ public final class TestServers {
 
     /** Waits until something accepts connections on the port, or fails after the timeout. */
     public static void awaitPort(int port, Duration timeout) {
-        Instant deadline = Instant.now().plus(timeout);
-        while (Instant.now().isBefore(deadline)) {
-            try (Socket s = new Socket()) {
-                s.connect(new InetSocketAddress(LOOPBACK, port), 200);
-                return;
-            } catch (IOException e) {
-                try {
-                    Thread.sleep(50);
-                } catch (InterruptedException ie) {
-                    Thread.currentThread().interrupt();
-                    throw new IllegalStateException(ie);
-                }
-            }
-        }
-        throw new IllegalStateException("nothing listens on " + LOOPBACK + ":" + port + " after " + timeout);
+        Awaitility.await("something listening on " + LOOPBACK + ":" + port).atMost(timeout)
+                .pollInterval(Duration.ofMillis(50)).ignoreExceptions()
+                .until(() -> {
+                    try (Socket s = new Socket()) {
+                        s.connect(new InetSocketAddress(LOOPBACK, port), 200);
+                        return true;
+                    }
+                });
     }
 
     /** Hands a server object to the test's fields annotated {@link InjectTestServer} of a matching type. */
