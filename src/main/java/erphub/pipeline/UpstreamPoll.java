@@ -251,7 +251,9 @@ public class UpstreamPoll {
             throw new MalformedListException("list page " + url + " has no file array at " + spec.itemsPath().getPath(), null);
         }
 
-        private FileDescriptor descriptor(Object item, String url, int index) {
+        private FileDescriptor descriptor(Object rawItem, String url, int index) {
+            // One document per descriptor, read by every field path.
+            DocumentContext item = JsonPath.using(JSON).parse(rawItem);
             String where = "list page " + url + ", item " + index;
             String id = text(item, spec.idPath());
             String name = text(item, spec.namePath());
@@ -268,7 +270,7 @@ public class UpstreamPoll {
             }
             Long size = null;
             if (spec.sizePath() != null) {
-                Object raw = JsonPath.using(JSON).parse(item).read(spec.sizePath());
+                Object raw = item.read(spec.sizePath());
                 if (raw != null) {
                     try {
                         size = new BigDecimal(raw.toString()).longValueExact();
@@ -284,7 +286,7 @@ public class UpstreamPoll {
                     downloadUrl(item, id, url, where));
         }
 
-        private String downloadUrl(Object item, String id, String pageUrl, String where) {
+        private String downloadUrl(DocumentContext item, String id, String pageUrl, String where) {
             try {
                 if (spec.downloadPath() != null) {
                     String link = text(item, spec.downloadPath());
@@ -338,8 +340,8 @@ public class UpstreamPoll {
                     + "=" + spec.pageSize();
         }
 
-        private String text(Object item, JsonPath path) {
-            Object v = JsonPath.using(JSON).parse(item).read(path);
+        private String text(DocumentContext item, JsonPath path) {
+            Object v = item.read(path);
             return v == null ? null : v.toString();
         }
     }
