@@ -33,6 +33,12 @@ public interface ErphubConfig {
 
     Tokens tokens();
 
+    Delivery delivery();
+
+    Destinations destinations();
+
+    Events events();
+
     /** Per-upstream endpoints that upstream route files reference as {@code {{erphub.upstreams.<id>.base-url}}}. */
     Map<String, UpstreamEndpoint> upstreams();
 
@@ -137,6 +143,9 @@ public interface ErphubConfig {
 
         /** Quartz cron expression of the polls, for upstream routes that poll on a schedule. */
         Optional<String> pollCron();
+
+        /** Destinations of the upstream's files when its route file reads them from here ("none": archive only). */
+        Optional<String> destinations();
     }
 
     interface Tenant {
@@ -148,11 +157,135 @@ public interface ErphubConfig {
 
         /** Credentials by the name an upstream route asks for. Secrets come from the environment, never from files in git. */
         Map<String, Credential> credentials();
+
+        /** The tenant's folder on the SFTP drop server; the tenant id when not set. */
+        Optional<String> sftpFolder();
+
+        /** The tenant's own ERP API base URL, when it is not the shared one. */
+        Optional<String> erpApiBaseUrl();
+
+        /** Topic of the tenant's file records, when it is not the shared one. */
+        Optional<String> kafkaTopic();
     }
 
     interface Credential {
         String clientId();
 
         String clientSecret();
+    }
+
+    interface Delivery {
+        /** Milliseconds between sweeps for deliveries whose worker went away (a stopped or crashed node). */
+        @WithDefault("30000")
+        long sweepInterval();
+
+        /** Deliveries taken over per sweep. */
+        @WithDefault("500")
+        int sweepBatch();
+
+        /** Replayed deliveries re-queued per second. */
+        @WithDefault("50")
+        int replayRate();
+
+        /** Most dead deliveries one replay by filter takes. */
+        @WithDefault("10000")
+        int replayCap();
+
+        /** Where dead deliveries are also published (e.g. a Kafka dead-letter topic); none when empty. */
+        Optional<String> deadLetterUri();
+
+        /** Capacity of each destination's in-process queue. */
+        @WithDefault("100000")
+        int queueSize();
+    }
+
+    /** Redelivery and workers of one destination: each has its own, so one cannot hold up another. */
+    interface Redelivery {
+        /** Parallel deliveries to this destination on this node. */
+        @WithDefault("4")
+        int concurrency();
+
+        @WithDefault("8")
+        int maxRedeliveries();
+
+        /** First redelivery delay in milliseconds; doubled each attempt, with jitter. */
+        @WithDefault("1000")
+        long redeliveryDelay();
+
+        @WithDefault("300000")
+        long maxRedeliveryDelay();
+    }
+
+    interface Destinations {
+        ErpApi erpApi();
+
+        Sftp sftp();
+
+        Kafka kafka();
+    }
+
+    /** The cloud ERP's file import API. */
+    interface ErpApi extends Redelivery {
+        /** Base URL of the API; a tenant may have its own ({@code erphub.tenants.<id>.erp-api-base-url}). */
+        String baseUrl();
+
+        /** OAuth2 token endpoint of the ERP (client credentials). */
+        String tokenUrl();
+
+        /** Scope asked for the ERP's tokens. */
+        Optional<String> scope();
+
+        Optional<String> audience();
+
+        /** Name of the tenant credential used for the ERP ({@code erphub.tenants.<id>.credentials.<name>}). */
+        @WithDefault("erp")
+        String credential();
+
+        /** Retry-After from the ERP is honoured up to this much. */
+        @WithDefault("PT60S")
+        Duration retryAfterCap();
+    }
+
+    /** The consuming products' SFTP drop server. */
+    interface Sftp extends Redelivery {
+        String host();
+
+        @WithDefault("22")
+        int port();
+
+        String username();
+
+        /** Password authentication; or privateKeyFile. Never in a file in git. */
+        Optional<String> password();
+
+        /** Private key authentication (OpenSSH format). */
+        Optional<String> privateKeyFile();
+
+        Optional<String> privateKeyPassphrase();
+
+        /** known_hosts holding the server's host key; a server presenting another key is refused. */
+        String knownHostsFile();
+
+        /** Folder on the server under which the tenants' folders are. */
+        @WithDefault(".")
+        String baseFolder();
+
+        @WithDefault("PT10S")
+        Duration connectTimeout();
+
+        /** Longest silence on the connection before an upload is abandoned (a hung server must not hang a route). */
+        @WithDefault("PT30S")
+        Duration readTimeout();
+    }
+
+    /** One record per delivered file, carrying its metadata and archive location (a claim check). */
+    interface Kafka extends Redelivery {
+        /** Camel endpoint of the records: a Kafka topic in prod, the in-process event bus in the embedded default. */
+        String uri();
+    }
+
+    interface Events {
+        /** Camel endpoint of the lifecycle events: a Kafka topic in prod, the in-process event bus here. */
+        String uri();
     }
 }

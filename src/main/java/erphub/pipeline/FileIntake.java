@@ -13,6 +13,7 @@ import org.apache.camel.component.aws2.s3.AWS2S3Constants;
 import org.jboss.logging.Logger;
 
 import erphub.config.ErphubConfig;
+import erphub.events.FileEvents;
 import erphub.pipeline.UpstreamHttp.Body;
 import erphub.state.FileState;
 import erphub.state.FileStateStore;
@@ -36,9 +37,11 @@ public class FileIntake {
     private final ProducerTemplate producer;
     private final ErphubConfig config;
     private final MeterRegistry meters;
+    private final FileEvents events;
 
     public FileIntake(UpstreamHttp http, UpstreamSpecs specs, UpstreamPoll poll, FileStateStore store,
-            ProducerTemplate producer, ErphubConfig config, MeterRegistry meters) {
+            ProducerTemplate producer, ErphubConfig config, MeterRegistry meters, FileEvents events) {
+        this.events = events;
         this.http = http;
         this.specs = specs;
         this.poll = poll;
@@ -78,14 +81,21 @@ public class FileIntake {
         return false;
     }
 
-    /** Streams the file from the upstream into the archive and records DOWNLOADED and ARCHIVED. */
-    public void downloadAndArchive(ClaimedFile file, Exchange exchange) {
+    /** The bytes of a file, written to the archive and verified: where, how many and their digest. */
+    public record Archived(String key, long bytes, String digest) {
+    }
+
+    /**
+     * Streams the file from the upstream into the archive and records DOWNLOADED. ARCHIVED is recorded with
+     * the validation's verdict, in one transaction (see {@code FileDelivery#validateAndFanOut}).
+     */
+    public Archived downloadAndArchive(ClaimedFile file, Exchange exchange) {
         try (FileLogContext log = FileLogContext.of(file)) {
-            downloadAndArchiveInContext(file, exchange);
+            return downloadAndArchiveInContext(file, exchange);
         }
     }
 
-    private void downloadAndArchiveInContext(ClaimedFile file, Exchange exchange) {
+    private Archived downloadAndArchiveInContext(ClaimedFile file, Exchange exchange) {
         UpstreamSpec spec = specs.forUpstream(file.upstream())
                 .orElseThrow(() -> new PermanentUpstreamException("upstream " + file.upstream() + " has no route", 0));
         String key = archiveKey(file);
@@ -97,13 +107,11 @@ public class FileIntake {
             CountingDigestStream counted = new CountingDigestStream(body, file.checksumAlgorithm(), file.maxFileSize());
             archive(file, key, counted, body.contentLength());
             verify(file, counted, body.contentLength());
-            store.transition(file.fileId(), FileState.DOWNLOADED,
-                    counted.count() + " bytes, " + file.checksumAlgorithm() + " " + counted.hex(), null, file.attempt());
-            store.transition(file.fileId(), FileState.ARCHIVED, "archived as " + key, key, file.attempt());
+            String digest = file.checksumAlgorithm() + " " + counted.hex();
+            store.transition(file.fileId(), FileState.DOWNLOADED, counted.count() + " bytes, " + digest, null,
+                    file.attempt());
             meters.counter("erphub.archive.bytes", "upstream", file.upstream()).increment(counted.count());
-            outcome(file, "archived");
-            LOG.infof("%s/%s file %d (%s) archived as %s, %d bytes", file.tenant(), file.upstream(), file.fileId(),
-                    file.remoteId(), key, counted.count());
+            return new Archived(key, counted.count(), digest);
         } catch (CountingDigestStream.LimitExceeded e) {
             throw new RejectedFileException(e.getMessage());
         } catch (java.io.IOException e) {
@@ -112,7 +120,7 @@ public class FileIntake {
     }
 
     /** The meaningful message of a failure: Camel's wrappers say nothing about what went wrong. */
-    static String describe(Throwable cause) {
+    public static String describe(Throwable cause) {
         Throwable t = cause;
         while (t instanceof org.apache.camel.CamelExecutionException && t.getCause() != null) {
             t = t.getCause();
@@ -140,6 +148,7 @@ public class FileIntake {
         String reason = cause == null ? "rejected" : describe(cause);
         store.transition(file.fileId(), FileState.REJECTED, reason, null, file.attempt());
         outcome(file, "rejected");
+        settled(file.fileId());
         LOG.warnf("%s/%s file %d (%s) REJECTED: %s", file.tenant(), file.upstream(), file.fileId(),
                 FileNames.printable(file.name()), reason);
     }
@@ -156,6 +165,7 @@ public class FileIntake {
                 + (redeliveries == null || redeliveries == 0 ? "" : " (after " + redeliveries + " redeliveries)");
         store.transition(file.fileId(), FileState.DEAD_LETTERED, reason, null, file.attempt());
         outcome(file, "dead_lettered");
+        settled(file.fileId());
         LOG.warnf("%s/%s file %d (%s) DEAD_LETTERED: %s", file.tenant(), file.upstream(), file.fileId(),
                 file.remoteId(), reason);
     }
@@ -259,8 +269,16 @@ public class FileIntake {
         return file.tenant() + "/" + file.upstream() + "/" + date[0] + "/" + date[1] + "/" + date[2] + "/" + file.fileId();
     }
 
-    private void outcome(ClaimedFile file, String outcome) {
-        meters.counter("erphub.files", "tenant", file.tenant(), "upstream", file.upstream(), "outcome", outcome)
-                .increment();
+    private void settled(long fileId) {
+        store.find(fileId).ifPresent(row -> events.settled(row, java.util.List.of()));
+    }
+
+    /** Counts a file's outcome: erphub.files{tenant, upstream, outcome}. */
+    public void outcome(ClaimedFile file, String outcome) {
+        outcome(file.tenant(), file.upstream(), outcome);
+    }
+
+    public void outcome(String tenant, String upstream, String outcome) {
+        meters.counter("erphub.files", "tenant", tenant, "upstream", upstream, "outcome", outcome).increment();
     }
 }

@@ -7,12 +7,13 @@ import org.jboss.logging.MDC;
  * of its processing, including the libraries', says which tenant, upstream and file it is about.
  * Camel may run the next step on another thread, hence per step rather than per exchange.
  */
-final class FileLogContext implements AutoCloseable {
+public final class FileLogContext implements AutoCloseable {
 
     static final String TENANT = "tenant";
     static final String UPSTREAM = "upstream";
     static final String FILE_ID = "fileId";
     static final String REMOTE_ID = "remoteId";
+    static final String DESTINATION = "destination";
 
     private FileLogContext() {
     }
@@ -22,6 +23,16 @@ final class FileLogContext implements AutoCloseable {
         MDC.put(UPSTREAM, file.upstream());
         MDC.put(FILE_ID, String.valueOf(file.fileId()));
         MDC.put(REMOTE_ID, file.remoteId());
+        return new FileLogContext();
+    }
+
+    /** A file on its way to one destination. */
+    public static FileLogContext of(String tenant, String upstream, long fileId, String remoteId, String destination) {
+        MDC.put(TENANT, tenant);
+        MDC.put(UPSTREAM, upstream);
+        MDC.put(FILE_ID, String.valueOf(fileId));
+        MDC.put(REMOTE_ID, remoteId);
+        MDC.put(DESTINATION, destination);
         return new FileLogContext();
     }
 
@@ -37,5 +48,6 @@ final class FileLogContext implements AutoCloseable {
         MDC.remove(UPSTREAM);
         MDC.remove(FILE_ID);
         MDC.remove(REMOTE_ID);
+        MDC.remove(DESTINATION);
     }
 }

@@ -77,12 +77,16 @@ public class UpstreamHttp {
 
     public UpstreamHttp(ErphubConfig config, TokenCache tokens) {
         this.tokens = tokens;
-        ErphubConfig.Http http = config.http();
+        this.client = newClient(config.http());
+    }
+
+    /** An HTTP client with erphub's timeouts and pool, no automatic retries (the routes retry) and no cookies. */
+    public static CloseableHttpClient newClient(ErphubConfig.Http http) {
         ConnectionConfig connection = ConnectionConfig.custom()
                 .setConnectTimeout(Timeout.of(http.connectTimeout()))
                 .setSocketTimeout(Timeout.of(http.readTimeout()))
                 .build();
-        this.client = HttpClients.custom()
+        return HttpClients.custom()
                 .setConnectionManager(PoolingHttpClientConnectionManagerBuilder.create()
                         .setDefaultConnectionConfig(connection)
                         .setMaxConnTotal(http.maxConnections())
@@ -152,7 +156,7 @@ public class UpstreamHttp {
         }
     }
 
-    static Duration retryAfter(Header header) {
+    public static Duration retryAfter(Header header) {
         if (header == null || header.getValue() == null || header.getValue().isBlank()) {
             return null;
         }

@@ -67,10 +67,12 @@ public class UpstreamPoll {
     private final FileStateStore store;
     private final ErphubConfig config;
     private final PollStateStore polls;
+    private final erphub.events.FileEvents events;
 
     public UpstreamPoll(UpstreamSpecs specs, TenantDirectory tenants, UpstreamHttp http, FileStateStore store,
-            ErphubConfig config, PollStateStore polls) {
+            ErphubConfig config, PollStateStore polls, erphub.events.FileEvents events) {
         this.polls = polls;
+        this.events = events;
         this.specs = specs;
         this.tenants = tenants;
         this.http = http;
@@ -155,9 +157,13 @@ public class UpstreamPoll {
             claimed.incrementAndGet();
         }
         Claim c = claim.get();
-        return new ClaimedFile(c.fileId(), c.attempt(), file.tenant(), file.upstream(), file.remoteId(),
+        ClaimedFile claimedFile = new ClaimedFile(c.fileId(), c.attempt(), file.tenant(), file.upstream(), file.remoteId(),
                 file.version(), file.name(), file.size(), file.checksum(), spec.checksumAlgorithm(),
                 file.downloadUrl(), spec.maxFileSize(), LocalDate.now(ZoneOffset.UTC).toString());
+        if (!c.resumed()) {
+            events.discovered(claimedFile);
+        }
+        return claimedFile;
     }
 
     Auth auth(UpstreamSpec spec, String tenant) {

@@ -41,7 +41,22 @@ public record UpstreamSpec(
         String scope,
         String audience,
         String credential,
-        long maxFileSize) {
+        long maxFileSize,
+        List<String> destinations,
+        String erpApiPath,
+        String erpApiMethod,
+        String sftpFolder,
+        FileChecks checks) {
+
+    /** Destinations erphub knows; an upstream names the ones its files go to. */
+    public static final List<String> KNOWN_DESTINATIONS = List.of("erp-api", "sftp", "kafka");
+
+    /** Checks before fan-out: a file failing one is REJECTED and delivered nowhere. */
+    public record FileChecks(java.util.regex.Pattern namePattern, String csvHeader, boolean json) {
+        public boolean any() {
+            return namePattern != null || !csvHeader.isEmpty() || json;
+        }
+    }
 
     public enum Paging {
         NONE, NEXT_LINK, CURSOR, PAGE
@@ -87,7 +102,11 @@ public record UpstreamSpec(
                 r.requiredPath("itemsPath"), r.requiredPath("idPath"), r.requiredPath("namePath"),
                 versionPath, r.path("sizePath"), checksumPath, checksumAlgorithm, downloadPath, downloadUrlTemplate,
                 r.url("tokenUrl"), r.optional("scope"), r.optional("audience"), r.required("credential"),
-                r.longValue("maxFileSize", defaultMaxFileSize));
+                r.longValue("maxFileSize", defaultMaxFileSize),
+                r.destinations("destinations"), r.optionalOr("erpApiPath", "/files/{upstream}"),
+                r.method("erpApiMethod"), r.optionalOr("sftpFolder", "{tenant}/{upstream}"),
+                new FileChecks(r.pattern("validNamePattern"), r.optional("validCsvHeader"),
+                        Boolean.parseBoolean(r.optionalOr("validJson", "false"))));
         return spec;
     }
 
@@ -98,7 +117,17 @@ public record UpstreamSpec(
         return url.replace("{tenant}", tenant);
     }
 
-    static String join(String base, String path) {
+    /** The tenant's folder for this upstream's files on the SFTP drop server. */
+    public String sftpFolderOf(String tenant, String tenantFolder) {
+        return sftpFolder.replace("{tenant}", tenantFolder).replace("{upstream}", upstreamId);
+    }
+
+    /** The ERP API URL this upstream's files of the tenant are sent to. */
+    public String erpApiUrl(String tenant, String base) {
+        return join(base, erpApiPath.replace("{tenant}", tenant).replace("{upstream}", upstreamId));
+    }
+
+    public static String join(String base, String path) {
         if (path.startsWith("http://") || path.startsWith("https://")) {
             return path;
         }
@@ -184,6 +213,45 @@ public record UpstreamSpec(
             } catch (IllegalArgumentException e) {
                 problems.add(routeId + ": paging '" + v + "' is not one of none, next-link, cursor, page");
                 return Paging.NONE;
+            }
+        }
+
+        List<String> destinations(String name) {
+            String v = optionalOr(name, "none");
+            if (v.equalsIgnoreCase("none")) {
+                return List.of();
+            }
+            List<String> out = new ArrayList<>();
+            for (String d : v.split(",")) {
+                String destination = d.trim();
+                if (!KNOWN_DESTINATIONS.contains(destination)) {
+                    problems.add(routeId + ": destination '" + destination + "' is not one of " + KNOWN_DESTINATIONS
+                            + " (or none)");
+                } else if (!out.contains(destination)) {
+                    out.add(destination);
+                }
+            }
+            return List.copyOf(out);
+        }
+
+        String method(String name) {
+            String v = optionalOr(name, "POST").toUpperCase(Locale.ROOT);
+            if (!v.equals("POST") && !v.equals("PUT")) {
+                problems.add(routeId + ": " + name + " '" + v + "' is not POST or PUT");
+            }
+            return v;
+        }
+
+        java.util.regex.Pattern pattern(String name) {
+            String v = optional(name);
+            if (v.isEmpty()) {
+                return null;
+            }
+            try {
+                return java.util.regex.Pattern.compile(v);
+            } catch (java.util.regex.PatternSyntaxException e) {
+                problems.add(routeId + ": " + name + " '" + v + "' is not a regular expression: " + e.getDescription());
+                return null;
             }
         }
 

@@ -16,16 +16,20 @@ public class ClaimRelease {
     private static final Logger LOG = Logger.getLogger(ClaimRelease.class);
 
     private final FileStateStore store;
+    private final DeliveryStore deliveries;
 
-    public ClaimRelease(FileStateStore store) {
+    public ClaimRelease(FileStateStore store, DeliveryStore deliveries) {
         this.store = store;
+        this.deliveries = deliveries;
     }
 
     void afterCamelStopped(@Observes AfterStop event) {
         try {
             int released = store.releaseLeasesHeldByThisNode();
-            if (released > 0) {
-                LOG.infof("Released %d unfinished claims for other nodes or the next start", released);
+            int queued = deliveries.releaseLeasesHeldByThisNode();
+            if (released + queued > 0) {
+                LOG.infof("Released %d unfinished claims and %d queued deliveries for other nodes or the next start",
+                        released, queued);
             }
         } catch (StateStoreException e) {
             LOG.warnf("Claims not released at shutdown (they expire with their leases): %s", e.getMessage());

@@ -100,44 +100,10 @@ public class FileStateStore {
      * is no longer the file's (another worker resumed it after the lease ended).
      */
     public void transition(long fileId, FileState to, String detail, String archiveKey, Integer claimAttempt) {
-        Instant now = now();
         try (Connection c = db.connection()) {
             c.setAutoCommit(false);
             try {
-                FileState from;
-                int attempt;
-                try (PreparedStatement ps = c.prepareStatement(
-                        "SELECT state, attempt FROM file_version WHERE id = ? FOR UPDATE")) {
-                    ps.setLong(1, fileId);
-                    try (ResultSet rs = ps.executeQuery()) {
-                        if (!rs.next()) {
-                            throw new StateStoreException("no file with id " + fileId);
-                        }
-                        from = FileState.valueOf(rs.getString(1));
-                        attempt = rs.getInt(2);
-                    }
-                }
-                if (claimAttempt != null && attempt != claimAttempt) {
-                    throw new StaleClaimException("file " + fileId + ": claim attempt " + claimAttempt
-                            + " was superseded by attempt " + attempt);
-                }
-                if (!from.canMoveTo(to)) {
-                    throw new StateStoreException("file " + fileId + " cannot move from " + from + " to " + to);
-                }
-                try (PreparedStatement ps = c.prepareStatement(
-                        "UPDATE file_version SET state = ?, updated_at = ?, reason = ?,"
-                                + " lease_until = CASE WHEN ? THEN NULL ELSE lease_until END,"
-                                + " archive_key = COALESCE(?, archive_key) WHERE id = ?")) {
-                    ps.setString(1, to.name());
-                    ps.setTimestamp(2, Timestamp.from(now));
-                    boolean leaves = !FileState.RESUMABLE.contains(to);
-                    ps.setString(3, isFailure(to) ? truncate(detail) : null);
-                    ps.setBoolean(4, leaves);
-                    ps.setString(5, archiveKey);
-                    ps.setLong(6, fileId);
-                    ps.executeUpdate();
-                }
-                insertTransition(c, fileId, now, from, to, attempt, detail);
+                transitionIn(c, fileId, to, detail, archiveKey, claimAttempt);
                 c.commit();
             } catch (SQLException | RuntimeException e) {
                 c.rollback();
@@ -146,6 +112,55 @@ public class FileStateStore {
         } catch (SQLException e) {
             throw new StateStoreException("cannot record " + to + " for file " + fileId + ": " + e.getMessage(), e);
         }
+    }
+
+    /** A file row locked for the caller's transaction: its state and current claim attempt. */
+    record Locked(FileState state, int attempt) {
+    }
+
+    /** Locks the file's row until the caller's transaction ends; refuses a superseded claim attempt. */
+    Locked lock(Connection c, long fileId, Integer claimAttempt) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT state, attempt FROM file_version WHERE id = ? FOR UPDATE")) {
+            ps.setLong(1, fileId);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    throw new StateStoreException("no file with id " + fileId);
+                }
+                int attempt = rs.getInt(2);
+                if (claimAttempt != null && attempt != claimAttempt) {
+                    throw new StaleClaimException("file " + fileId + ": claim attempt " + claimAttempt
+                            + " was superseded by attempt " + attempt);
+                }
+                return new Locked(FileState.valueOf(rs.getString(1)), attempt);
+            }
+        }
+    }
+
+    /** One lifecycle step inside the caller's transaction (see {@link DeliveryStore}). */
+    void transitionIn(Connection c, long fileId, FileState to, String detail, String archiveKey, Integer claimAttempt)
+            throws SQLException {
+        Instant now = now();
+        Locked row = lock(c, fileId, claimAttempt);
+        FileState from = row.state();
+        int attempt = row.attempt();
+        if (!from.canMoveTo(to)) {
+            throw new StateStoreException("file " + fileId + " cannot move from " + from + " to " + to);
+        }
+        try (PreparedStatement ps = c.prepareStatement(
+                "UPDATE file_version SET state = ?, updated_at = ?, reason = ?,"
+                        + " lease_until = CASE WHEN ? THEN NULL ELSE lease_until END,"
+                        + " archive_key = COALESCE(?, archive_key) WHERE id = ?")) {
+            ps.setString(1, to.name());
+            ps.setTimestamp(2, Timestamp.from(now));
+            boolean leaves = !FileState.RESUMABLE.contains(to);
+            ps.setString(3, isFailure(to) ? truncate(detail) : null);
+            ps.setBoolean(4, leaves);
+            ps.setString(5, archiveKey);
+            ps.setLong(6, fileId);
+            ps.executeUpdate();
+        }
+        insertTransition(c, fileId, now, from, to, attempt, detail);
     }
 
     /**
@@ -435,15 +450,16 @@ public class FileStateStore {
     }
 
     private static boolean isFailure(FileState state) {
-        return state == FileState.REJECTED || state == FileState.DEAD_LETTERED;
+        return state == FileState.REJECTED || state == FileState.DEAD_LETTERED
+                || state == FileState.PARTIALLY_DELIVERED;
     }
 
-    private static String truncate(String s) {
+    static String truncate(String s) {
         return s == null || s.length() <= DETAIL_MAX ? s : s.substring(0, DETAIL_MAX);
     }
 
     // Millisecond precision: what both databases store, so a value read back compares equal.
-    private Instant now() {
+    Instant now() {
         return clock.instant().truncatedTo(ChronoUnit.MILLIS);
     }
 }

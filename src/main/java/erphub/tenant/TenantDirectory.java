@@ -42,4 +42,20 @@ public class TenantDirectory {
         Tenant t = config.tenants().get(tenant);
         return t == null ? Optional.empty() : Optional.ofNullable(t.credentials().get(name));
     }
+
+    /** The tenant's folder on the SFTP drop server: its own setting, or its id. */
+    public String sftpFolder(String tenant) {
+        Tenant t = config.tenants().get(tenant);
+        return t == null ? tenant : t.sftpFolder().orElse(tenant);
+    }
+
+    public Optional<String> erpApiBaseUrl(String tenant) {
+        Tenant t = config.tenants().get(tenant);
+        return t == null ? Optional.empty() : t.erpApiBaseUrl();
+    }
+
+    public Optional<String> kafkaTopic(String tenant) {
+        Tenant t = config.tenants().get(tenant);
+        return t == null ? Optional.empty() : t.kafkaTopic();
+    }
 }

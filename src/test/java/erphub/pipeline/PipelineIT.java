@@ -212,6 +212,7 @@ class PipelineIT {
         config.put("erphub.upstreams.payroll-exports.base-url", upstream.baseUrl());
         config.put("erphub.upstreams.payroll-exports.token-url", oauth2.tokenEndpointUrl("erphub").toString());
         config.putIfAbsent("erphub.upstreams.payroll-exports.poll-interval", "1000");
+        config.put("erphub.upstreams.payroll-exports.destinations", "none");
         for (String tenant : tenants) {
             config.put("erphub.tenants." + tenant + ".upstreams", "payroll-exports");
             config.put("erphub.tenants." + tenant + ".credentials.payroll.client-id", tenant + "-payroll");

@@ -57,6 +57,20 @@ public final class ExampleUpstreams {
         return this;
     }
 
+    /** Adds {@code count} payroll files with ids {@code <batch>-00000...} to each tenant's list. */
+    public List<RemoteFile> serveMorePayroll(List<String> tenants, String batch, int count) {
+        List<RemoteFile> added = new ArrayList<>();
+        for (String tenant : tenants) {
+            for (int i = 0; i < count; i++) {
+                added.add(file(tenant, PAYROLL, String.format("%s-%05d", batch, i), "1",
+                        String.format("payroll-%s-%s-%05d.csv", tenant, batch, i)));
+            }
+            servePayroll(tenant, files.values().stream()
+                    .filter(f -> f.tenant().equals(tenant) && f.upstream().equals(PAYROLL)).toList());
+        }
+        return added;
+    }
+
     /** Serves one payroll file of the given size as the tenant's whole list. */
     public RemoteFile serveLargePayroll(String tenant, String remoteId, int size) {
         byte[] content = new byte[size];
@@ -163,6 +177,9 @@ public final class ExampleUpstreams {
         Map<String, String> config = new java.util.HashMap<>();
         config.put("erphub.upstreams.payroll-exports.poll-interval", "1000");
         config.put("erphub.upstreams.supplier-invoices.poll-cron", "* * * * * ?");
+        // Intake on its own: the files stay in the archive (fan-out tests name their destinations).
+        config.put("erphub.upstreams.payroll-exports.destinations", "none");
+        config.put("erphub.upstreams.supplier-invoices.destinations", "none");
         for (String tenant : tenants) {
             config.put("erphub.tenants." + tenant + ".upstreams", PAYROLL + "," + INVOICES);
             config.put("erphub.tenants." + tenant + ".credentials.payroll.client-id", tenant + "-payroll");

@@ -25,43 +25,98 @@ public class SftpServerResource implements QuarkusTestResourceLifecycleManager {
     public static final String USER = "erp-drop";
     public static final String PASSWORD = "sftp-test-password";
 
-    private SshServer server;
     private SftpServer handle;
 
-    /** What a test needs to look at the server: its root folder on disk. */
-    public record SftpServer(Path root, int port, Path knownHosts) {
+    /**
+     * The running server, as tests see it: its root folder on disk, port and known_hosts. Tests may stop it,
+     * start it again on the same port, or put an impostor with another host key on that port.
+     */
+    public static final class SftpServer {
+        private final Path work;
+        private final Path root;
+        private final Path knownHosts;
+        private final SimpleGeneratorHostKeyProvider hostKeys;
+        private int port;
+        private SshServer server;
+
+        SftpServer(Path work) throws IOException {
+            this.work = work;
+            this.root = Files.createDirectories(work.resolve("root"));
+            this.knownHosts = work.resolve("known_hosts");
+            this.hostKeys = new SimpleGeneratorHostKeyProvider(work.resolve("host.key"));
+        }
+
+        public Path root() {
+            return root;
+        }
+
+        public int port() {
+            return port;
+        }
+
+        public Path knownHosts() {
+            return knownHosts;
+        }
+
+        /** Starts (again) with the real host key, on the same port as before. */
+        public synchronized void start() {
+            startWith(hostKeys);
+        }
+
+        /** Starts a server on the same port with a host key of its own: not the one in known_hosts. */
+        public synchronized void startImpostor() {
+            startWith(new SimpleGeneratorHostKeyProvider(work.resolve("impostor.key")));
+        }
+
+        public synchronized void stop() {
+            if (server != null) {
+                try {
+                    server.stop(true);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+                server = null;
+            }
+        }
+
+        private void startWith(SimpleGeneratorHostKeyProvider keys) {
+            stop();
+            SshServer s = SshServer.setUpDefaultServer();
+            s.setHost(TestServers.LOOPBACK);
+            s.setPort(port);
+            s.setKeyPairProvider(keys);
+            s.setPasswordAuthenticator((user, password, session) -> USER.equals(user) && PASSWORD.equals(password));
+            s.setSubsystemFactories(List.of(new SftpSubsystemFactory()));
+            s.setFileSystemFactory(new VirtualFileSystemFactory(root));
+            try {
+                s.start();
+                server = s;
+                if (port == 0) {
+                    port = s.getPort();
+                    KeyPair hostKey = keys.loadKeys(null).iterator().next();
+                    Files.writeString(knownHosts, "[" + TestServers.LOOPBACK + "]:" + port + " "
+                            + PublicKeyEntry.toString(hostKey.getPublic()) + "\n");
+                }
+            } catch (IOException e) {
+                throw new IllegalStateException("cannot start the SFTP test server on port " + port, e);
+            }
+        }
     }
 
     @Override
     public Map<String, String> start() {
         try {
-            Path work = TestServers.scratchDir("sftp-");
-            Path root = Files.createDirectories(work.resolve("root"));
-            SimpleGeneratorHostKeyProvider hostKeys = new SimpleGeneratorHostKeyProvider(work.resolve("host.key"));
-            server = SshServer.setUpDefaultServer();
-            server.setHost(TestServers.LOOPBACK);
-            server.setPort(0);
-            server.setKeyPairProvider(hostKeys);
-            server.setPasswordAuthenticator((user, password, session) -> USER.equals(user) && PASSWORD.equals(password));
-            server.setSubsystemFactories(List.of(new SftpSubsystemFactory()));
-            server.setFileSystemFactory(new VirtualFileSystemFactory(root));
-            server.start();
-            int port = server.getPort();
-
-            KeyPair hostKey = hostKeys.loadKeys(null).iterator().next();
-            Path knownHosts = work.resolve("known_hosts");
-            Files.writeString(knownHosts,
-                    "[" + TestServers.LOOPBACK + "]:" + port + " " + PublicKeyEntry.toString(hostKey.getPublic()) + "\n");
-            handle = new SftpServer(root, port, knownHosts);
-            return Map.of(
-                    "test.sftp.host", TestServers.LOOPBACK,
-                    "test.sftp.port", String.valueOf(port),
-                    "test.sftp.username", USER,
-                    "test.sftp.password", PASSWORD,
-                    "test.sftp.known-hosts", knownHosts.toString());
+            handle = new SftpServer(TestServers.scratchDir("sftp-"));
         } catch (IOException e) {
             throw new IllegalStateException("cannot start the SFTP test server", e);
         }
+        handle.start();
+        return Map.of(
+                "test.sftp.host", TestServers.LOOPBACK,
+                "test.sftp.port", String.valueOf(handle.port()),
+                "test.sftp.username", USER,
+                "test.sftp.password", PASSWORD,
+                "test.sftp.known-hosts", handle.knownHosts().toString());
     }
 
     @Override
@@ -71,12 +126,8 @@ public class SftpServerResource implements QuarkusTestResourceLifecycleManager {
 
     @Override
     public void stop() {
-        if (server != null) {
-            try {
-                server.stop(true);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+        if (handle != null) {
+            handle.stop();
         }
     }
 }

@@ -1,0 +1,118 @@
+package erphub.delivery;
+
+import java.io.InputStream;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import org.apache.camel.Exchange;
+import org.apache.camel.ProducerTemplate;
+
+import erphub.config.ErphubConfig;
+import erphub.pipeline.Archive;
+import erphub.pipeline.UpstreamSpec;
+import erphub.pipeline.UpstreamSpecs;
+import erphub.tenant.TenantDirectory;
+
+/**
+ * The consuming products' SFTP drop server, through Camel's sftp component: each file is written under a
+ * temporary name ({@code .part-<name>}) and renamed when complete, so a consumer never sees half a file.
+ * The server's host key must be in the configured known_hosts (strict checking: an unknown or changed key
+ * is refused). The connection stays open between files; connect and read timeouts keep a hung server
+ * from hanging the route.
+ */
+@ApplicationScoped
+public class SftpDestination implements Destination {
+
+    public static final String NAME = "sftp";
+
+    private final ProducerTemplate producer;
+    private final TenantDirectory tenants;
+    private final UpstreamSpecs specs;
+    private final Archive archive;
+    private final String uri;
+    private final String server;
+    private final boolean canAuthenticate;
+
+    public SftpDestination(ProducerTemplate producer, TenantDirectory tenants, UpstreamSpecs specs, Archive archive,
+            ErphubConfig config) {
+        this.producer = producer;
+        this.tenants = tenants;
+        this.specs = specs;
+        this.archive = archive;
+        ErphubConfig.Sftp sftp = config.destinations().sftp();
+        this.server = sftp.host() + ":" + sftp.port();
+        this.uri = endpointUri(sftp);
+        this.canAuthenticate = sftp.password().isPresent() || sftp.privateKeyFile().isPresent();
+    }
+
+    static String endpointUri(ErphubConfig.Sftp sftp) {
+        String base = sftp.baseFolder().equals(".") ? "" : sftp.baseFolder().replaceAll("^/+|/+$", "");
+        StringBuilder uri = new StringBuilder("sftp://").append(sftp.host()).append(':').append(sftp.port())
+                .append('/').append(base)
+                .append("?username=").append(URLEncoder.encode(sftp.username(), StandardCharsets.UTF_8))
+                .append("&knownHostsFile=").append(URLEncoder.encode(sftp.knownHostsFile(), StandardCharsets.UTF_8))
+                .append("&strictHostKeyChecking=yes&useUserKnownHostsFile=false")
+                .append("&connectTimeout=").append(sftp.connectTimeout().toMillis())
+                .append("&soTimeout=").append(sftp.readTimeout().toMillis())
+                .append("&timeout=").append(sftp.readTimeout().toMillis())
+                .append("&serverAliveInterval=").append(Math.max(1000, sftp.readTimeout().toMillis() / 3))
+                .append("&tempPrefix=.part-&fileExist=Override&autoCreate=true&binary=true&disconnect=false")
+                // The destination route's redelivery policy owns retries, not the component's own reconnect loop.
+                .append("&maximumReconnectAttempts=0&stepwise=false")
+                .append("&jschLoggingLevel=WARN");
+        sftp.password().ifPresent(p -> uri.append("&password=RAW(").append(p).append(')'));
+        sftp.privateKeyFile().ifPresent(k -> uri.append("&privateKeyFile=")
+                .append(URLEncoder.encode(k, StandardCharsets.UTF_8)));
+        sftp.privateKeyPassphrase().ifPresent(p -> uri.append("&privateKeyPassphrase=RAW(").append(p).append(')'));
+        return uri.toString();
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public String deliver(Delivery d) throws Exception {
+        UpstreamSpec spec = specs.forUpstream(d.upstream())
+                .orElseThrow(() -> new DeliveryRefusedException("upstream " + d.upstream() + " has no route", null));
+        if (!canAuthenticate) {
+            throw new DeliveryRefusedException("the SFTP destination has neither erphub.destinations.sftp.password nor"
+                    + " erphub.destinations.sftp.private-key-file", null);
+        }
+        String path = spec.sftpFolderOf(d.tenant(), tenants.sftpFolder(d.tenant())) + "/" + d.file().fileName();
+        try (InputStream body = archive.open(d.file().archiveKey())) {
+            Exchange sent = producer.send(uri, e -> {
+                e.getIn().setBody(body);
+                e.getIn().setHeader(Exchange.FILE_NAME, path);
+            });
+            if (sent.getException() != null) {
+                throw failure(sent.getException());
+            }
+        }
+        return "uploaded to sftp://" + server + "/" + path;
+    }
+
+    /** A host key that is not the known one is refused for good (until an operator fixes known_hosts and replays). */
+    private RuntimeException failure(Exception e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            String message = String.valueOf(t.getMessage());
+            boolean jsch = t.getClass().getName().startsWith("com.jcraft.jsch.");
+            if (jsch && (t.getClass().getSimpleName().contains("HostKey") || message.contains("HostKey"))) {
+                return new DeliveryRefusedException("SFTP server " + server + " refused: its host key is not the one"
+                        + " in known_hosts (" + message + ")", e);
+            }
+        }
+        return new DeliveryFailedException("upload to SFTP server " + server + " failed: " + rootMessage(e), null, e);
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t == e ? String.valueOf(e.getMessage()) : e.getMessage() + " (" + t + ")";
+    }
+}

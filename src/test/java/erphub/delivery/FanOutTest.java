@@ -1,0 +1,450 @@
+package erphub.delivery;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+import jakarta.inject.Inject;
+
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import com.github.tomakehurst.wiremock.WireMockServer;
+
+import erphub.delivery.DeliveryReplay.ReplayResult;
+import erphub.state.DeliveryRecord;
+import erphub.state.DeliveryState;
+import erphub.state.DeliveryStore;
+import erphub.state.DeliveryStore.DeadFilter;
+import erphub.state.DeliveryTransition;
+import erphub.state.FileKey;
+import erphub.state.FileRecord;
+import erphub.state.FileState;
+import erphub.state.FileStateStore;
+import erphub.state.Transition;
+import erphub.testing.ErpApiResource;
+import erphub.testing.ErpApiResource.ErpApi;
+import erphub.testing.ErpApiResource.Received;
+import erphub.testing.ExampleUpstreams;
+import erphub.testing.ExampleUpstreams.RemoteFile;
+import erphub.testing.InjectTestServer;
+import erphub.testing.KafkaBrokerResource;
+import erphub.testing.KafkaBrokerResource.KafkaBroker;
+import erphub.testing.S3ServerResource;
+import erphub.testing.SftpServerResource;
+import erphub.testing.SftpServerResource.SftpServer;
+import erphub.testing.TokenSubjectPattern;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+
+/**
+ * FAN-OUT against real servers on 127.0.0.1: the example upstreams (WireMock) behind a real OAuth2 server,
+ * the archive in an S3-compatible server, and all three destinations: an HTTP server as the ERP API, MINA
+ * SSHD as the SFTP drop server and a KRaft Kafka broker. On H2 here, on PostgreSQL in
+ * {@link FanOutOnPostgresTest}. The methods build on each other, in order.
+ */
+@QuarkusTest
+@TestProfile(FanOutTest.AllDestinations.class)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class FanOutTest {
+
+    static final List<String> TENANTS = List.of("acme", "globex", "initech");
+    static final List<String> DESTINATIONS = List.of("erp-api", "kafka", "sftp");
+    static final String FILES_TOPIC = "erphub.files";
+    static final String EVENTS_TOPIC = "erphub.events";
+
+    public static class AllDestinations implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            Map<String, String> config = new HashMap<>(ExampleUpstreams.tenantConfig(TENANTS));
+            config.put("erphub.upstreams.payroll-exports.destinations", "erp-api,sftp,kafka");
+            config.put("erphub.upstreams.supplier-invoices.destinations", "erp-api,sftp,kafka");
+            for (String tenant : TENANTS) {
+                config.put("erphub.tenants." + tenant + ".credentials.erp.client-id", tenant + "-erp");
+                config.put("erphub.tenants." + tenant + ".credentials.erp.client-secret", "erp-secret-" + tenant);
+            }
+            config.put("erphub.destinations.erp-api.token-url", "${test.oauth2.token-url}");
+            config.put("erphub.destinations.erp-api.max-redeliveries", "12");
+            config.put("erphub.destinations.erp-api.redelivery-delay", "50");
+            config.put("erphub.destinations.erp-api.max-redelivery-delay", "400");
+            config.put("erphub.destinations.sftp.host", "${test.sftp.host}");
+            config.put("erphub.destinations.sftp.port", "${test.sftp.port}");
+            config.put("erphub.destinations.sftp.username", "${test.sftp.username}");
+            config.put("erphub.destinations.sftp.password", "${test.sftp.password}");
+            config.put("erphub.destinations.sftp.known-hosts-file", "${test.sftp.known-hosts}");
+            config.put("erphub.destinations.sftp.connect-timeout", "PT2S");
+            config.put("erphub.destinations.sftp.read-timeout", "PT5S");
+            config.put("erphub.destinations.sftp.max-redeliveries", "40");
+            config.put("erphub.destinations.sftp.redelivery-delay", "200");
+            config.put("erphub.destinations.sftp.max-redelivery-delay", "1500");
+            config.put("erphub.destinations.kafka.uri", "kafka:" + FILES_TOPIC + "?brokers={{test.kafka.bootstrap-servers}}");
+            config.put("erphub.events.uri", "kafka:" + EVENTS_TOPIC + "?brokers={{test.kafka.bootstrap-servers}}");
+            config.put("erphub.archive.uri", "aws2-s3://erphub-fanout-test?overrideEndpoint=true"
+                    + "&uriEndpointOverride={{test.s3.endpoint}}&forcePathStyle=true&region={{test.s3.region}}"
+                    + "&accessKey=RAW({{test.s3.access-key}})&secretKey=RAW({{test.s3.secret-key}})"
+                    + "&autoCreateBucket=true&multiPartUpload=true&partSize=5242880");
+            config.put("erphub.delivery.sweep-interval", "2000");
+            config.put("erphub.delivery.replay-rate", "200");
+            return config;
+        }
+
+        @Override
+        public List<TestResourceEntry> testResources() {
+            List<TestResourceEntry> servers = new ArrayList<>(ExampleUpstreams.servers());
+            servers.add(new TestResourceEntry(ErpApiResource.class, Map.of("erphub.destinations.erp-api.base-url", "")));
+            servers.add(new TestResourceEntry(SftpServerResource.class));
+            servers.add(new TestResourceEntry(KafkaBrokerResource.class));
+            servers.add(new TestResourceEntry(S3ServerResource.class));
+            return servers;
+        }
+    }
+
+    @InjectTestServer
+    WireMockServer upstream;
+
+    @InjectTestServer
+    ErpApi erp;
+
+    @InjectTestServer
+    SftpServer sftp;
+
+    @InjectTestServer
+    KafkaBroker kafka;
+
+    @Inject
+    FileStateStore files;
+
+    @Inject
+    DeliveryStore deliveries;
+
+    @Inject
+    DeliveryReplay replay;
+
+    @Inject
+    io.micrometer.core.instrument.MeterRegistry meters;
+
+    static ExampleUpstreams upstreams;
+    static final Instant STARTED = Instant.now();
+
+    @Test
+    @Order(1)
+    void everyFileOfThreeTenantsReachesAllThreeDestinations() throws Exception {
+        long started = System.nanoTime();
+        upstreams = new ExampleUpstreams(upstream);
+        List<RemoteFile> batch = upstreams.serve(TENANTS, 167).files();
+        assertEquals(1002, batch.size());
+        Map<Path, byte[]> expected = batch.stream().collect(Collectors.toMap(this::sftpPath, RemoteFile::content));
+        PartialReadWatcher watcher = new PartialReadWatcher(expected);
+        watcher.start();
+        try {
+            awaitAll(batch, FileState.DELIVERED, Duration.ofMinutes(4));
+        } finally {
+            watcher.stop();
+        }
+        double seconds = (System.nanoTime() - started) / 1e9;
+        System.out.printf("[%s] %d files listed -> archived -> ERP API + SFTP + Kafka in %.1f s: %.0f files/s%n",
+                getClass().getSimpleName(), batch.size(), seconds, batch.size() / seconds);
+        for (String destination : DESTINATIONS) {
+            io.micrometer.core.instrument.Timer timer = meters.find("erphub.delivery.duration")
+                    .tags("destination", destination).timer();
+            System.out.printf("[%s]   %s: %d deliveries, mean %.1f ms, max %.1f ms%n", getClass().getSimpleName(),
+                    destination, timer.count(), timer.mean(java.util.concurrent.TimeUnit.MILLISECONDS),
+                    timer.max(java.util.concurrent.TimeUnit.MILLISECONDS));
+        }
+
+        // SFTP: each tenant's folder holds its own files, byte-identical, and no temporary names are left.
+        for (RemoteFile f : batch) {
+            assertArrayEquals(f.content(), Files.readAllBytes(sftpPath(f)), f.toString());
+        }
+        try (var walk = Files.walk(sftp.root())) {
+            assertEquals(List.of(), walk.filter(p -> p.getFileName().toString().startsWith(".part-")).toList());
+        }
+        // A consumer polling the folders during the uploads never read a partial file.
+        assertTrue(watcher.complete.get() > 0, "the watcher saw files while they were being delivered");
+        assertEquals(List.of(), watcher.partial, "files seen before they were complete");
+
+        // ERP API: each file once per idempotency key, the right bytes, the tenant's own ERP client.
+        Map<String, Received> byKey = uniqueByKey(erp.accepted());
+        for (RemoteFile f : batch) {
+            Received r = byKey.get(idempotencyKey(f, "erp-api"));
+            assertEquals(ExampleUpstreams.hex("SHA-256", f.content()), r.sha256(), f.toString());
+            assertEquals(f.tenant(), r.tenant());
+            assertEquals(f.tenant() + "-erp", r.tokenSubject());
+            assertEquals("/erp/imports/" + (f.upstream().equals(ExampleUpstreams.PAYROLL) ? "payroll/" : "invoices/")
+                    + f.tenant(), r.path());
+        }
+        assertEquals(batch.size(), erp.received().size(), "no request was made twice");
+
+        // Kafka: one file record per file, keyed by tenant, pointing at the archive; one event per lifecycle step.
+        List<ConsumerRecord<String, String>> records = consume(FILES_TOPIC, batch.size());
+        assertEquals(batch.size(), records.size());
+        for (ConsumerRecord<String, String> r : records) {
+            assertTrue(r.value().contains("\"type\":\"file.available\""), r.value());
+            assertTrue(r.value().contains("\"location\":\"s3://erphub-fanout-test/" + r.key() + "/"), r.value());
+            assertFalse(r.value().contains("\"content\""), "a claim check, not the bytes");
+        }
+        Map<String, Long> events = consume(EVENTS_TOPIC, 2 * batch.size()).stream()
+                .map(r -> r.value().replaceAll(".*\"type\":\"([^\"]+)\".*", "$1"))
+                .collect(Collectors.groupingBy(Function.identity(), Collectors.counting()));
+        assertEquals(Map.of("file.discovered", 1002L, "file.delivered", 1002L), events);
+
+        // The ledger shows every transition, of the file and of each delivery.
+        for (RemoteFile f : batch) {
+            FileRecord row = row(f);
+            assertEquals(List.of(FileState.DISCOVERED, FileState.DOWNLOADED, FileState.ARCHIVED, FileState.VALIDATED,
+                    FileState.DELIVERED), files.history(row.id()).stream().map(Transition::to).toList(), f.toString());
+            Map<String, List<DeliveryState>> steps = deliveries.history(row.id()).stream().collect(Collectors.groupingBy(
+                    DeliveryTransition::destination, Collectors.mapping(DeliveryTransition::to, Collectors.toList())));
+            assertEquals(Set.copyOf(DESTINATIONS), steps.keySet());
+            steps.values().forEach(s -> assertEquals(List.of(DeliveryState.PENDING, DeliveryState.DELIVERED), s));
+        }
+    }
+
+    @Test
+    @Order(2)
+    void anErpAnsweringThirtyPercent503StillGetsEveryFileExactlyOnce() {
+        erp.reset();
+        erp.failureRate(0.3);
+        List<RemoteFile> batch = upstreams.serveMorePayroll(TENANTS, "flaky", 40);
+        awaitAll(batch, FileState.DELIVERED, Duration.ofMinutes(2));
+        erp.failureRate(0);
+
+        assertTrue(erp.received().stream().filter(r -> r.status() == 503).count() > 0, "the ERP did fail requests");
+        assertEquals(0, erp.received().stream().filter(r -> r.status() == 409).count(),
+                "a delivered file was never sent again");
+        Map<String, Received> byKey = uniqueByKey(erp.accepted());
+        assertEquals(batch.size(), byKey.size());
+        for (RemoteFile f : batch) {
+            assertTrue(deliveries.deliveries(row(f).id()).stream().noneMatch(d -> d.state() == DeliveryState.DEAD));
+            assertEquals(ExampleUpstreams.hex("SHA-256", f.content()), byKey.get(idempotencyKey(f, "erp-api")).sha256());
+        }
+    }
+
+    @Test
+    @Order(3)
+    void anSftpOutageOfTwentySecondsDelaysOnlyTheSftpDeliveries() throws Exception {
+        sftp.stop();
+        Instant down = Instant.now();
+        List<RemoteFile> batch = upstreams.serveMorePayroll(TENANTS, "outage", 20);
+        // ERP API deliveries go on while the SFTP server is down.
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).until(
+                () -> batch.stream().allMatch(f -> delivery(f, "erp-api").map(d -> d.state() == DeliveryState.DELIVERED)
+                        .orElse(false)));
+        assertTrue(batch.stream().allMatch(f -> delivery(f, "sftp").map(d -> d.state() == DeliveryState.RETRYING
+                || d.state() == DeliveryState.PENDING).orElse(false)), "SFTP deliveries wait for the server");
+        assertTrue(Duration.between(down, Instant.now()).toSeconds() < 20, "the ERP did not wait for the outage");
+
+        await().pollDelay(Duration.between(Instant.now(), down.plusSeconds(20))).atMost(Duration.ofSeconds(30))
+                .until(() -> true);
+        sftp.start();
+        awaitAll(batch, FileState.DELIVERED, Duration.ofMinutes(2));
+        for (RemoteFile f : batch) {
+            assertArrayEquals(f.content(), Files.readAllBytes(sftpPath(f)), f.toString());
+            assertTrue(delivery(f, "sftp").orElseThrow().tries() > 1, "delivered after retries");
+        }
+    }
+
+    @Test
+    @Order(4)
+    void anSftpServerWithAnotherHostKeyIsRefused() throws Exception {
+        sftp.startImpostor();
+        List<RemoteFile> batch = upstreams.serveMorePayroll(TENANTS, "impostor", 2);
+        awaitAll(batch, FileState.PARTIALLY_DELIVERED, Duration.ofMinutes(1));
+        for (RemoteFile f : batch) {
+            DeliveryRecord d = delivery(f, "sftp").orElseThrow();
+            assertEquals(DeliveryState.DEAD, d.state());
+            assertTrue(d.lastError().contains("host key is not the one in known_hosts"), d.lastError());
+            assertTrue(d.tries() <= 2, "a refused host key is not retried: " + d.tries() + " tries");
+            assertFalse(Files.exists(sftpPath(f)));
+        }
+        // Back to the real server, the dead SFTP deliveries are replayed one file at a time.
+        sftp.start();
+        for (RemoteFile f : batch) {
+            assertEquals(1, replay.replayFile(row(f).id(), "test", "host key restored").count());
+        }
+        awaitAll(batch, FileState.DELIVERED, Duration.ofMinutes(1));
+        for (RemoteFile f : batch) {
+            assertArrayEquals(f.content(), Files.readAllBytes(sftpPath(f)));
+        }
+    }
+
+    @Test
+    @Order(5)
+    void deadDeliveriesOfADestinationThatStayedDownAreReplayedByFilterFromTheArchive() {
+        erp.reset();
+        erp.down(true);
+        Instant from = Instant.now().minusSeconds(1);
+        List<RemoteFile> batch = upstreams.serveMorePayroll(TENANTS, "erpdown", 7);
+        awaitAll(batch, FileState.PARTIALLY_DELIVERED, Duration.ofMinutes(2));
+        for (RemoteFile f : batch) {
+            DeliveryRecord d = delivery(f, "erp-api").orElseThrow();
+            assertEquals(DeliveryState.DEAD, d.state());
+            assertEquals(13, d.tries(), "1 attempt and 12 redeliveries");
+            assertTrue(d.lastError().contains("answered 503"), d.lastError());
+            assertEquals(DeliveryState.DELIVERED, delivery(f, "sftp").orElseThrow().state());
+            verifyOneDownload(f);
+        }
+
+        erp.down(false);
+        DeadFilter filter = new DeadFilter(null, ExampleUpstreams.PAYROLL, "erp-api", from, null);
+        ReplayResult dry = replay.replayMatching(filter, 1000, true, "test", "dry run");
+        assertEquals(batch.size(), dry.count());
+        assertEquals(batch.size() * 13, erp.received().size(), "nothing sent by the dry run");
+        ReplayResult real = replay.replayMatching(filter, 1000, false, "ops@example.com", "ERP back after outage");
+        assertEquals(dry.replayed().stream().map(d -> d.fileId() + d.destination()).toList(),
+                real.replayed().stream().map(d -> d.fileId() + d.destination()).toList());
+
+        awaitAll(batch, FileState.DELIVERED, Duration.ofMinutes(1));
+        Map<String, Received> byKey = uniqueByKey(erp.accepted());
+        for (RemoteFile f : batch) {
+            assertEquals(ExampleUpstreams.hex("SHA-256", f.content()), byKey.get(idempotencyKey(f, "erp-api")).sha256());
+            // Read from the archive: the upstream saw no second download.
+            verifyOneDownload(f);
+            long id = row(f).id();
+            assertTrue(deliveries.history(id).stream().anyMatch(t -> t.from() == DeliveryState.DEAD
+                    && t.to() == DeliveryState.PENDING && t.detail().equals("replayed by ops@example.com: ERP back after outage")));
+            assertEquals(List.of(FileState.PARTIALLY_DELIVERED, FileState.VALIDATED, FileState.DELIVERED),
+                    files.history(id).stream().map(Transition::to).toList().subList(4, 7));
+        }
+        assertEquals(0, replay.replayMatching(filter, 1000, true, "test", "again").count(), "nothing left dead");
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private void verifyOneDownload(RemoteFile f) {
+        String path = ExampleUpstreams.payrollContentPath(f.remoteId());
+        upstream.verify(1, getRequestedFor(urlPathEqualTo(path)).withHeader("Authorization",
+                new TokenSubjectPattern(ExampleUpstreams.clientIdOf(f.tenant(), path))));
+    }
+
+    private void awaitAll(List<RemoteFile> batch, FileState state, Duration atMost) {
+        await().atMost(atMost).pollInterval(Duration.ofMillis(500)).until(
+                () -> batch.stream().allMatch(f -> files.find(key(f)).map(r -> r.state() == state).orElse(false)));
+    }
+
+    private Path sftpPath(RemoteFile f) {
+        return sftp.root().resolve(f.tenant()).resolve(f.upstream()).resolve(f.name());
+    }
+
+    private static FileKey key(RemoteFile f) {
+        return new FileKey(f.tenant(), f.upstream(), f.remoteId(), f.version());
+    }
+
+    private FileRecord row(RemoteFile f) {
+        return files.find(key(f)).orElseThrow(() -> new AssertionError("not in the ledger: " + f));
+    }
+
+    private java.util.Optional<DeliveryRecord> delivery(RemoteFile f, String destination) {
+        return files.find(key(f)).flatMap(row -> deliveries.deliveries(row.id()).stream()
+                .filter(d -> d.destination().equals(destination)).findFirst());
+    }
+
+    private static String idempotencyKey(RemoteFile f, String destination) {
+        return String.join(":", f.tenant(), f.upstream(), f.remoteId(), f.version(), destination);
+    }
+
+    private static Map<String, Received> uniqueByKey(List<Received> accepted) {
+        Map<String, Received> byKey = new HashMap<>();
+        for (Received r : accepted) {
+            Received before = byKey.put(r.idempotencyKey(), r);
+            assertEquals(null, before, "two successful requests with the key " + r.idempotencyKey());
+        }
+        return byKey;
+    }
+
+    private List<ConsumerRecord<String, String>> consume(String topic, int expected) {
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        props.put(ConsumerConfig.GROUP_ID_CONFIG, "fanout-test-" + topic + "-" + System.nanoTime());
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+        props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+        List<ConsumerRecord<String, String>> out = new ArrayList<>();
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props)) {
+            consumer.subscribe(List.of(topic));
+            await().atMost(Duration.ofSeconds(60)).until(() -> {
+                consumer.poll(Duration.ofMillis(500)).forEach(out::add);
+                return out.size() >= expected;
+            });
+            // Anything beyond the expected count would be a duplicate: give it a moment to show up.
+            consumer.poll(Duration.ofSeconds(1)).forEach(out::add);
+        }
+        return out;
+    }
+
+    /**
+     * A consumer of the drop folders: keeps listing them while files arrive and reads every visible file
+     * (temporary .part- names are not files to a consumer), comparing it with what the upstream served.
+     */
+    final class PartialReadWatcher {
+        final Map<Path, byte[]> expected;
+        final List<String> partial = new java.util.concurrent.CopyOnWriteArrayList<>();
+        final AtomicInteger complete = new AtomicInteger();
+        final Set<Path> checked = ConcurrentHashMap.newKeySet();
+        final AtomicBoolean running = new AtomicBoolean(true);
+        Thread thread;
+
+        PartialReadWatcher(Map<Path, byte[]> expected) {
+            this.expected = expected;
+        }
+
+        void start() {
+            thread = new Thread(() -> {
+                while (running.get()) {
+                    try (var walk = Files.walk(sftp.root())) {
+                        for (Path p : walk.filter(Files::isRegularFile).toList()) {
+                            if (p.getFileName().toString().startsWith(".part-") || checked.contains(p)) {
+                                continue;
+                            }
+                            byte[] seen = Files.readAllBytes(p);
+                            byte[] want = expected.get(p);
+                            if (want != null && !java.util.Arrays.equals(want, seen)) {
+                                partial.add(p + ": " + seen.length + " of " + want.length + " bytes");
+                            } else {
+                                complete.incrementAndGet();
+                            }
+                            checked.add(p);
+                        }
+                    } catch (java.io.IOException | java.io.UncheckedIOException e) {
+                        // A temporary file renamed between listing and reading: list again.
+                    }
+                    // A consumer polls at an interval.
+                    java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(20).toNanos());
+                }
+            }, "sftp-folder-watcher");
+            thread.start();
+        }
+
+        void stop() throws InterruptedException {
+            running.set(false);
+            thread.join();
+        }
+    }
+}
