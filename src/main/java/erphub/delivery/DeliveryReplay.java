@@ -11,6 +11,7 @@ import org.apache.camel.ProducerTemplate;
 import org.jboss.logging.Logger;
 
 import erphub.config.ErphubConfig;
+import erphub.pipeline.Endpoints;
 import erphub.state.DeliveryRecord;
 import erphub.state.DeliveryState;
 import erphub.state.DeliveryStore;
@@ -32,11 +33,13 @@ public class DeliveryReplay {
 
     private final DeliveryStore deliveries;
     private final ProducerTemplate producer;
+    private final Endpoints endpoints;
     private final ErphubConfig config;
 
-    public DeliveryReplay(DeliveryStore deliveries, ProducerTemplate producer, ErphubConfig config) {
+    public DeliveryReplay(DeliveryStore deliveries, ProducerTemplate producer, ErphubConfig config, Endpoints endpoints) {
         this.deliveries = deliveries;
         this.producer = producer;
+        this.endpoints = endpoints;
         this.config = config;
     }
 
@@ -88,7 +91,8 @@ public class DeliveryReplay {
         for (DeliveryRecord d : dead) {
             Optional<DeliveryClaim> claim = deliveries.replay(d.fileId(), d.destination(), detail);
             if (claim.isPresent()) {
-                producer.sendBody(QUEUE + "?size=" + config.delivery().queueSize() + "&blockWhenFull=true", claim.get());
+                producer.sendBody(endpoints.resolve(QUEUE + "?size=" + config.delivery().queueSize() + "&blockWhenFull=true"),
+                        claim.get());
                 replayed.add(d);
             }
         }

@@ -14,6 +14,7 @@ import org.apache.camel.ProducerTemplate;
 import org.jboss.logging.Logger;
 
 import erphub.config.ErphubConfig;
+import erphub.pipeline.Endpoints;
 import erphub.events.FileEvents;
 import erphub.pipeline.ClaimedFile;
 import erphub.pipeline.FileIntake;
@@ -53,12 +54,13 @@ public class FileDelivery {
     private final FileIntake intake;
     private final FileEvents events;
     private final ProducerTemplate producer;
+    private final Endpoints endpoints;
     private final ErphubConfig config;
     private final MeterRegistry meters;
 
     public FileDelivery(Instance<Destination> all, UpstreamSpecs specs, FileValidation validation,
             DeliveryStore deliveries, FileStateStore files, FileIntake intake, FileEvents events,
-            ProducerTemplate producer, ErphubConfig config, MeterRegistry meters) {
+            ProducerTemplate producer, ErphubConfig config, MeterRegistry meters, Endpoints endpoints) {
         all.forEach(d -> destinations.put(d.name(), d));
         this.specs = specs;
         this.validation = validation;
@@ -67,6 +69,7 @@ public class FileDelivery {
         this.intake = intake;
         this.events = events;
         this.producer = producer;
+        this.endpoints = endpoints;
         this.config = config;
         this.meters = meters;
     }
@@ -102,8 +105,8 @@ public class FileDelivery {
     public void enqueue(DeliveryClaim claim) {
         FileRecord file = files.find(claim.fileId())
                 .orElseThrow(() -> new IllegalStateException("no file " + claim.fileId() + " for " + claim));
-        producer.sendBody("seda:erphub-deliver-" + claim.destination() + "?size=" + config.delivery().queueSize()
-                + "&blockWhenFull=true", new Delivery(claim, file));
+        producer.sendBody(endpoints.resolve("seda:erphub-deliver-" + claim.destination() + "?size="
+                + config.delivery().queueSize() + "&blockWhenFull=true"), new Delivery(claim, file));
     }
 
     /** Renews the delivery's lease as a worker starts on it; false when it was taken over (then dropped). */
@@ -189,7 +192,7 @@ public class FileDelivery {
     }
 
     private void publishDeadLetter(String uri, Delivery d, String reason) {
-        Exchange sent = producer.send(uri, e -> {
+        Exchange sent = producer.send(endpoints.resolve(uri), e -> {
             e.getIn().setBody(events.fileRecord(d));
             e.getIn().setHeader(org.apache.camel.component.kafka.KafkaConstants.KEY, d.tenant());
             e.getIn().setHeader("erphubDestination", d.destination());

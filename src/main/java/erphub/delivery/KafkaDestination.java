@@ -7,6 +7,7 @@ import org.apache.camel.ProducerTemplate;
 import org.apache.camel.component.kafka.KafkaConstants;
 
 import erphub.config.ErphubConfig;
+import erphub.pipeline.Endpoints;
 import erphub.events.FileEvents;
 import erphub.tenant.TenantDirectory;
 
@@ -21,12 +22,14 @@ public class KafkaDestination implements Destination {
     public static final String NAME = "kafka";
 
     private final ProducerTemplate producer;
+    private final Endpoints endpoints;
     private final FileEvents events;
     private final TenantDirectory tenants;
     private final String uri;
 
-    public KafkaDestination(ProducerTemplate producer, FileEvents events, TenantDirectory tenants, ErphubConfig config) {
+    public KafkaDestination(ProducerTemplate producer, FileEvents events, TenantDirectory tenants, ErphubConfig config, Endpoints endpoints) {
         this.producer = producer;
+        this.endpoints = endpoints;
         this.events = events;
         this.tenants = tenants;
         this.uri = config.destinations().kafka().uri();
@@ -40,7 +43,7 @@ public class KafkaDestination implements Destination {
     @Override
     public String deliver(Delivery d) {
         String record = events.fileRecord(d);
-        Exchange sent = producer.send(uri, e -> {
+        Exchange sent = producer.send(endpoints.resolve(uri), e -> {
             e.getIn().setBody(record);
             e.getIn().setHeader(KafkaConstants.KEY, d.tenant());
             tenants.kafkaTopic(d.tenant()).ifPresent(topic -> e.getIn().setHeader(KafkaConstants.OVERRIDE_TOPIC, topic));

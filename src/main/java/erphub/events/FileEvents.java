@@ -21,6 +21,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import erphub.config.ErphubConfig;
+import erphub.pipeline.Endpoints;
 import erphub.delivery.Delivery;
 import erphub.pipeline.Archive;
 import erphub.pipeline.ClaimedFile;
@@ -45,6 +46,7 @@ public class FileEvents {
     private static final Logger LOG = Logger.getLogger(FileEvents.class);
 
     private final ProducerTemplate producer;
+    private final Endpoints endpoints;
     private final Archive archive;
     private final ObjectMapper json;
     private final MeterRegistry meters;
@@ -52,8 +54,9 @@ public class FileEvents {
     private final Map<String, LongAdder> observed = new ConcurrentHashMap<>();
 
     public FileEvents(ProducerTemplate producer, Archive archive, ObjectMapper json, MeterRegistry meters,
-            ErphubConfig config) {
+            ErphubConfig config, Endpoints endpoints) {
         this.producer = producer;
+        this.endpoints = endpoints;
         this.archive = archive;
         this.json = json;
         this.meters = meters;
@@ -138,7 +141,7 @@ public class FileEvents {
     private void publish(Map<String, Object> event) {
         String type = (String) event.get("type");
         String body = write(event);
-        Exchange sent = producer.send(uri, x -> {
+        Exchange sent = producer.send(endpoints.resolve(uri), x -> {
             x.getIn().setBody(body);
             x.getIn().setHeader(KafkaConstants.KEY, event.get("tenant"));
             x.getIn().setHeader(TYPE_HEADER, type);

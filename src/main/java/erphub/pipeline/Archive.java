@@ -22,12 +22,14 @@ import erphub.config.ErphubConfig;
 public class Archive {
 
     private final ProducerTemplate producer;
+    private final Endpoints endpoints;
     private final String uri;
     /** The archive endpoint with its own options (endpoint, credentials, region), reading instead of writing. */
     private final String readUri;
 
-    public Archive(ProducerTemplate producer, ErphubConfig config) {
+    public Archive(ProducerTemplate producer, ErphubConfig config, Endpoints endpoints) {
         this.producer = producer;
+        this.endpoints = endpoints;
         this.uri = config.archive().uri();
         if (!uri.startsWith("file:") && !uri.startsWith("aws2-s3:")) {
             throw new IllegalStateException("erphub.archive.uri must be a file: or aws2-s3: endpoint, not " + uri);
@@ -40,7 +42,7 @@ public class Archive {
         if (uri.startsWith("file:")) {
             return Files.newInputStream(folder().resolve(key));
         }
-        Exchange read = producer.send(readUri, e -> e.getIn().setHeader(AWS2S3Constants.KEY, key));
+        Exchange read = producer.send(endpoints.resolve(readUri), e -> e.getIn().setHeader(AWS2S3Constants.KEY, key));
         if (read.getException() != null) {
             throw new IOException("cannot read " + location(key) + ": " + FileIntake.describe(read.getException()),
                     read.getException());

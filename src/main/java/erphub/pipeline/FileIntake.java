@@ -35,18 +35,20 @@ public class FileIntake {
     private final UpstreamPoll poll;
     private final FileStateStore store;
     private final ProducerTemplate producer;
+    private final Endpoints endpoints;
     private final ErphubConfig config;
     private final MeterRegistry meters;
     private final FileEvents events;
 
     public FileIntake(UpstreamHttp http, UpstreamSpecs specs, UpstreamPoll poll, FileStateStore store,
-            ProducerTemplate producer, ErphubConfig config, MeterRegistry meters, FileEvents events) {
+            ProducerTemplate producer, ErphubConfig config, MeterRegistry meters, FileEvents events, Endpoints endpoints) {
         this.events = events;
         this.http = http;
         this.specs = specs;
         this.poll = poll;
         this.store = store;
         this.producer = producer;
+        this.endpoints = endpoints;
         this.config = config;
         this.meters = meters;
     }
@@ -200,7 +202,7 @@ public class FileIntake {
             }
             Object payload = spool == null ? counted : spool.toFile();
             long announced = length;
-            Exchange written = producer.send(config.archive().uri(), e -> {
+            Exchange written = producer.send(endpoints.resolve(config.archive().uri()), e -> {
                 e.getIn().setBody(payload);
                 e.getIn().setHeader(Exchange.FILE_NAME, key);
                 e.getIn().setHeader(AWS2S3Constants.KEY, key);
