@@ -2,12 +2,12 @@ package erphub.config;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
+import io.smallrye.config.WithParentName;
 
 /** erphub's own settings, all under the {@code erphub.} prefix (see the README's configuration table). */
 @ConfigMapping(prefix = "erphub")
@@ -42,8 +42,15 @@ public interface ErphubConfig {
     /** Per-upstream endpoints that upstream route files reference as {@code {{erphub.upstreams.<id>.base-url}}}. */
     Map<String, UpstreamEndpoint> upstreams();
 
-    /** Tenants and their credentials per upstream (a simple list until the tenant registry replaces it). */
-    Map<String, Tenant> tenants();
+    /** The tenant registry: a YAML file, validated as a whole, re-read when it changes (see TenantRegistry). */
+    Tenants tenants();
+
+    /**
+     * Credentials by reference: the registry names them, configuration holds them
+     * ({@code erphub.credentials.<ref>.client-secret}, i.e. {@code ERPHUB_CREDENTIALS_<REF>_CLIENT_SECRET}), or
+     * files {@code <ref>/<field>} in {@link Credentials#dir()}, a mounted Kubernetes Secret.
+     */
+    Credentials credentials();
 
     interface Routes {
         /** Folder of operator routes ({@code *.yaml}), loaded at start next to the built-in ones. */
@@ -95,6 +102,10 @@ public interface ErphubConfig {
         /** Stop following pages after this many in one poll (a paging loop is an upstream bug, not a reason to spin). */
         @WithDefault("100000")
         int maxPagesPerPoll();
+
+        /** Capacity of the in-process hand-off queue (embedded default); a full queue holds the poll back. */
+        @WithDefault("10000")
+        int queueSize();
     }
 
     interface Archive {
@@ -148,30 +159,44 @@ public interface ErphubConfig {
         Optional<String> destinations();
     }
 
-    interface Tenant {
-        @WithDefault("true")
-        boolean enabled();
+    interface Tenants {
+        /** The registry file (a mounted ConfigMap in Kubernetes). */
+        @WithDefault("config/tenants.yaml")
+        Path registryFile();
 
-        /** Upstream ids this tenant is subscribed to. */
-        Optional<List<String>> upstreams();
+        /** Milliseconds between checks of the registry file for changes. */
+        @WithDefault("5000")
+        long reloadInterval();
 
-        /** Credentials by the name an upstream route asks for. Secrets come from the environment, never from files in git. */
-        Map<String, Credential> credentials();
-
-        /** The tenant's folder on the SFTP drop server; the tenant id when not set. */
-        Optional<String> sftpFolder();
-
-        /** The tenant's own ERP API base URL, when it is not the shared one. */
-        Optional<String> erpApiBaseUrl();
-
-        /** Topic of the tenant's file records, when it is not the shared one. */
-        Optional<String> kafkaTopic();
+        /** Limits of a tenant that does not set its own. */
+        Limits defaults();
     }
 
-    interface Credential {
-        String clientId();
+    interface Limits {
+        /** Files of one tenant downloaded at the same time, out of the shared intake workers. */
+        @WithDefault("4")
+        int maxConcurrentDownloads();
 
-        String clientSecret();
+        /** Largest file of the tenant, in bytes (an upstream's own maxFileSize still applies when lower). */
+        @WithDefault("2147483648")
+        long maxFileSize();
+
+        /** Deliveries of the tenant started per second, over all destinations. */
+        @WithDefault("100")
+        int maxDeliveriesPerSecond();
+    }
+
+    interface Credentials {
+        /** Folder of mounted secrets: {@code <dir>/<ref>/client-secret} and so on. Read when a credential is used. */
+        Optional<Path> dir();
+
+        /**
+         * {@code erphub.credentials.<ref>.<field>} as configured in files or system properties. erphub looks each
+         * one up by its full name (CredentialStore), which also finds environment variables; this map is
+         * declared so that such keys are known configuration, not typos.
+         */
+        @WithParentName
+        Map<String, Map<String, String>> byReference();
     }
 
     interface Delivery {
@@ -226,7 +251,7 @@ public interface ErphubConfig {
 
     /** The cloud ERP's file import API. */
     interface ErpApi extends Redelivery {
-        /** Base URL of the API; a tenant may have its own ({@code erphub.tenants.<id>.erp-api-base-url}). */
+        /** Base URL of the API; a tenant may have its own (destinations.erpApi.baseUrl in the registry). */
         String baseUrl();
 
         /** OAuth2 token endpoint of the ERP (client credentials). */
@@ -236,10 +261,6 @@ public interface ErphubConfig {
         Optional<String> scope();
 
         Optional<String> audience();
-
-        /** Name of the tenant credential used for the ERP ({@code erphub.tenants.<id>.credentials.<name>}). */
-        @WithDefault("erp")
-        String credential();
 
         /** Retry-After from the ERP is honoured up to this much. */
         @WithDefault("PT60S")

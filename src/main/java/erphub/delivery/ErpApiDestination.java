@@ -19,7 +19,7 @@ import org.apache.hc.core5.http.io.entity.InputStreamEntity;
 import org.apache.hc.core5.io.CloseMode;
 
 import erphub.config.ErphubConfig;
-import erphub.config.ErphubConfig.Credential;
+import erphub.tenant.CredentialStore.Credential;
 import erphub.pipeline.Archive;
 import erphub.pipeline.UpstreamHttp;
 import erphub.pipeline.UpstreamSpec;
@@ -66,9 +66,9 @@ public class ErpApiDestination implements Destination {
     public String deliver(Delivery d) throws IOException {
         UpstreamSpec spec = specs.forUpstream(d.upstream())
                 .orElseThrow(() -> new DeliveryRefusedException("upstream " + d.upstream() + " has no route", null));
-        Credential credential = tenants.credential(d.tenant(), config.credential())
-                .orElseThrow(() -> new DeliveryRefusedException("tenant " + d.tenant() + " has no credential '"
-                        + config.credential() + "' for the ERP API", null));
+        Credential credential = tenants.erpCredential(d.tenant())
+                .orElseThrow(() -> new DeliveryRefusedException("tenant " + d.tenant() + " has no resolvable ERP API"
+                        + " credential (see the tenant registry)", null));
         TokenKey key = new TokenKey(config.tokenUrl(), credential.clientId(), config.scope().orElse(""),
                 config.audience().orElse(""));
         String url = spec.erpApiUrl(d.tenant(), tenants.erpApiBaseUrl(d.tenant()).orElse(config.baseUrl()));

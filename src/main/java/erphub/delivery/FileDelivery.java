@@ -31,6 +31,8 @@ import erphub.state.FileRecord;
 import erphub.state.FileState;
 import erphub.state.FileStateStore;
 import erphub.state.StaleClaimException;
+import erphub.tenant.TenantFairQueue;
+import erphub.tenant.TenantQueues;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 
@@ -105,8 +107,14 @@ public class FileDelivery {
     public void enqueue(DeliveryClaim claim) {
         FileRecord file = files.find(claim.fileId())
                 .orElseThrow(() -> new IllegalStateException("no file " + claim.fileId() + " for " + claim));
-        producer.sendBody(endpoints.resolve("seda:erphub-deliver-" + claim.destination() + "?size="
-                + config.delivery().queueSize() + "&blockWhenFull=true"), new Delivery(claim, file));
+        producer.sendBodyAndHeader(endpoints.resolve(queueUri(claim.destination())), new Delivery(claim, file),
+                TenantFairQueue.TENANT_HEADER, file.key().tenant());
+    }
+
+    /** The destination's queue: tenant-fair, shared by this producer and the destination route's workers. */
+    public static String queueUri(String destination) {
+        return "seda:erphub-deliver-" + destination + "?queue=#" + TenantQueues.deliveryQueue(destination)
+                + "&blockWhenFull=true";
     }
 
     /** Renews the delivery's lease as a worker starts on it; false when it was taken over (then dropped). */

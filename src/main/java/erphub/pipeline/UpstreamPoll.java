@@ -32,7 +32,7 @@ import com.jayway.jsonpath.spi.json.JacksonJsonProvider;
 import com.jayway.jsonpath.spi.mapper.JacksonMappingProvider;
 
 import erphub.config.ErphubConfig;
-import erphub.config.ErphubConfig.Credential;
+import erphub.tenant.CredentialStore.Credential;
 import erphub.pipeline.UpstreamHttp.Auth;
 import erphub.pipeline.UpstreamHttp.Body;
 import erphub.state.Claim;
@@ -140,12 +140,18 @@ public class UpstreamPoll {
     /** The files of one tenant that the ledger does not settle yet, fetched page by page as they are consumed. */
     public Iterator<FileDescriptor> listing(String tenant, Exchange exchange) {
         UpstreamSpec spec = specs.forRoute(exchange.getFromRouteId());
+        if (!tenants.subscribes(tenant, spec.upstreamId())) {
+            return java.util.Collections.emptyIterator(); // disabled or unsubscribed since this poll began
+        }
         return new Listing(spec, tenant, auth(spec, tenant));
     }
 
     /** Claims the file for this node; null when another claim or an earlier run already has it. */
     public ClaimedFile claim(FileDescriptor file, Exchange exchange) {
         UpstreamSpec spec = specs.forRoute(exchange.getFromRouteId());
+        if (!tenants.subscribes(file.tenant(), spec.upstreamId())) {
+            return null; // the tenant was disabled during this poll's listing: no new claims from now on
+        }
         Optional<Claim> claim = store.claim(file.key(), file.name(), file.size(), file.checksum());
         if (claim.isEmpty()) {
             return null;
@@ -159,17 +165,22 @@ public class UpstreamPoll {
         Claim c = claim.get();
         ClaimedFile claimedFile = new ClaimedFile(c.fileId(), c.attempt(), file.tenant(), file.upstream(), file.remoteId(),
                 file.version(), file.name(), file.size(), file.checksum(), spec.checksumAlgorithm(),
-                file.downloadUrl(), spec.maxFileSize(), LocalDate.now(ZoneOffset.UTC).toString());
+                file.downloadUrl(), maxFileSize(spec, file.tenant()), LocalDate.now(ZoneOffset.UTC).toString());
         if (!c.resumed()) {
             events.discovered(claimedFile);
         }
         return claimedFile;
     }
 
+    /** The lower of the upstream's and the tenant's size limit. */
+    private long maxFileSize(UpstreamSpec spec, String tenant) {
+        return tenants.limits(tenant).map(l -> Math.min(l.maxFileSize(), spec.maxFileSize())).orElse(spec.maxFileSize());
+    }
+
     Auth auth(UpstreamSpec spec, String tenant) {
-        Credential credential = tenants.credential(tenant, spec.credential())
-                .orElseThrow(() -> new PermanentUpstreamException("tenant " + tenant + " has no credential '"
-                        + spec.credential() + "' for upstream " + spec.upstreamId(), 0));
+        Credential credential = tenants.upstreamCredential(tenant, spec.upstreamId())
+                .orElseThrow(() -> new PermanentUpstreamException("tenant " + tenant + " has no resolvable credential"
+                        + " for upstream " + spec.upstreamId() + " (see the tenant registry)", 0));
         return new Auth(new TokenKey(spec.tokenUrl(), credential.clientId(), spec.scope(), spec.audience()),
                 credential.clientSecret());
     }

@@ -1,61 +1,74 @@
 package erphub.tenant;
 
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
-import erphub.config.ErphubConfig;
-import erphub.config.ErphubConfig.Credential;
-import erphub.config.ErphubConfig.Tenant;
+import erphub.tenant.CredentialStore.Credential;
 
 /**
- * Which tenants an upstream serves and with which credentials. Tenants are data, not copies of routes:
- * one upstream route serves every tenant subscribed to it.
+ * What the pipeline asks about tenants, answered from the registry in force at the moment of asking: a
+ * tenant added, changed or disabled in the registry file takes effect on the next poll. Tenants are data,
+ * not copies of routes: one upstream route serves every tenant subscribed to it.
  */
 @ApplicationScoped
 public class TenantDirectory {
 
-    private final ErphubConfig config;
+    private final TenantRegistry registry;
+    private final CredentialStore credentials;
 
-    public TenantDirectory(ErphubConfig config) {
-        this.config = config;
+    public TenantDirectory(TenantRegistry registry, CredentialStore credentials) {
+        this.registry = registry;
+        this.credentials = credentials;
     }
 
-    /** Enabled tenants subscribed to the upstream, in a stable order. */
+    /** Enabled tenants subscribed to the upstream, in a stable order: the ones a poll lists and claims for. */
     public List<String> tenantsOf(String upstreamId) {
-        return config.tenants().entrySet().stream()
-                .filter(e -> e.getValue().enabled())
-                .filter(e -> e.getValue().upstreams().orElse(List.of()).contains(upstreamId))
-                .map(Map.Entry::getKey)
+        return registry.current().tenants().values().stream()
+                .filter(t -> t.subscribes(upstreamId))
+                .map(TenantSettings::id)
                 .sorted()
                 .toList();
     }
 
-    public boolean isActive(String tenant, String upstreamId) {
-        Tenant t = config.tenants().get(tenant);
-        return t != null && t.enabled() && t.upstreams().orElse(List.of()).contains(upstreamId);
+    /** Whether the tenant is, at this moment, enabled and subscribed to the upstream. */
+    public boolean subscribes(String tenant, String upstreamId) {
+        return registry.tenant(tenant).map(t -> t.subscribes(upstreamId)).orElse(false);
     }
 
-    public Optional<Credential> credential(String tenant, String name) {
-        Tenant t = config.tenants().get(tenant);
-        return t == null ? Optional.empty() : Optional.ofNullable(t.credentials().get(name));
+    public Optional<TenantSettings> tenant(String id) {
+        return registry.tenant(id);
+    }
+
+    /** The OAuth2 client the tenant uses for the upstream (the registry's reference, resolved now). */
+    public Optional<Credential> upstreamCredential(String tenant, String upstreamId) {
+        return registry.tenant(tenant).map(t -> t.upstreams().get(upstreamId)).flatMap(credentials::client);
+    }
+
+    /** The tenant's OAuth2 client for the ERP API. */
+    public Optional<Credential> erpCredential(String tenant) {
+        return registry.tenant(tenant).flatMap(t -> credentials.client(t.erpCredential()));
     }
 
     /** The tenant's folder on the SFTP drop server: its own setting, or its id. */
     public String sftpFolder(String tenant) {
-        Tenant t = config.tenants().get(tenant);
-        return t == null ? tenant : t.sftpFolder().orElse(tenant);
+        return registry.tenant(tenant).map(TenantSettings::sftpFolder).orElse(tenant);
+    }
+
+    public Optional<TenantSettings.SftpServer> sftpServer(String tenant) {
+        return registry.tenant(tenant).flatMap(TenantSettings::sftpServer);
     }
 
     public Optional<String> erpApiBaseUrl(String tenant) {
-        Tenant t = config.tenants().get(tenant);
-        return t == null ? Optional.empty() : t.erpApiBaseUrl();
+        return registry.tenant(tenant).flatMap(TenantSettings::erpApiBaseUrl);
     }
 
     public Optional<String> kafkaTopic(String tenant) {
-        Tenant t = config.tenants().get(tenant);
-        return t == null ? Optional.empty() : t.kafkaTopic();
+        return registry.tenant(tenant).flatMap(TenantSettings::kafkaTopic);
+    }
+
+    public Optional<TenantSettings.Limits> limits(String tenant) {
+        return registry.tenant(tenant).map(TenantSettings::limits);
     }
 }

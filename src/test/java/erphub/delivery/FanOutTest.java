@@ -59,6 +59,7 @@ import erphub.testing.KafkaBrokerResource.KafkaBroker;
 import erphub.testing.S3ServerResource;
 import erphub.testing.SftpServerResource;
 import erphub.testing.SftpServerResource.SftpServer;
+import erphub.testing.TestTenants;
 import erphub.testing.TokenSubjectPattern;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
@@ -83,22 +84,16 @@ class FanOutTest {
     public static class AllDestinations implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            Map<String, String> config = new HashMap<>(ExampleUpstreams.tenantConfig(TENANTS));
+            TestTenants registry = ExampleUpstreams.registry(TENANTS);
+            TENANTS.forEach(tenant -> registry.client(tenant + "-erp", "erp-secret-" + tenant));
+            Map<String, String> config = new HashMap<>(ExampleUpstreams.tenantConfig(registry, "fan-out"));
             config.put("erphub.upstreams.payroll-exports.destinations", "erp-api,sftp,kafka");
             config.put("erphub.upstreams.supplier-invoices.destinations", "erp-api,sftp,kafka");
-            for (String tenant : TENANTS) {
-                config.put("erphub.tenants." + tenant + ".credentials.erp.client-id", tenant + "-erp");
-                config.put("erphub.tenants." + tenant + ".credentials.erp.client-secret", "erp-secret-" + tenant);
-            }
             config.put("erphub.destinations.erp-api.token-url", "${test.oauth2.token-url}");
             config.put("erphub.destinations.erp-api.max-redeliveries", "12");
             config.put("erphub.destinations.erp-api.redelivery-delay", "50");
             config.put("erphub.destinations.erp-api.max-redelivery-delay", "400");
-            config.put("erphub.destinations.sftp.host", "${test.sftp.host}");
-            config.put("erphub.destinations.sftp.port", "${test.sftp.port}");
-            config.put("erphub.destinations.sftp.username", "${test.sftp.username}");
-            config.put("erphub.destinations.sftp.password", "${test.sftp.password}");
-            config.put("erphub.destinations.sftp.known-hosts-file", "${test.sftp.known-hosts}");
+            config.putAll(SftpServerResource.asDestination());
             config.put("erphub.destinations.sftp.connect-timeout", "PT2S");
             config.put("erphub.destinations.sftp.read-timeout", "PT5S");
             config.put("erphub.destinations.sftp.max-redeliveries", "40");

@@ -36,6 +36,7 @@ import erphub.testing.HttpUpstreamResource;
 import erphub.testing.InjectTestServer;
 import erphub.testing.OAuth2ServerResource;
 import erphub.testing.TestRoutes;
+import erphub.testing.TestTenants;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
@@ -61,11 +62,10 @@ class IntakeFailuresTest {
             config.put("erphub.intake.retry-after-cap", "PT1S");
             config.put("erphub.http.read-timeout", "PT1S");
             config.put("erphub.archive.uri", "file:target/test-data/archive-flaky?tempPrefix=.part-");
-            for (String tenant : List.of("acme", "broken")) {
-                config.put("erphub.tenants." + tenant + ".upstreams", tenant.equals("acme") ? "flaky" : "flaky,flaky-token");
-                config.put("erphub.tenants." + tenant + ".credentials.flaky.client-id", tenant + "-flaky");
-                config.put("erphub.tenants." + tenant + ".credentials.flaky.client-secret", "s3cret-" + tenant);
-            }
+            config.putAll(new TestTenants()
+                    .tenant("acme", Map.of("flaky", "flaky"))
+                    .tenant("broken", Map.of("flaky", "flaky", "flaky-token", "flaky"))
+                    .write("intake-failures"));
             return config;
         }
 

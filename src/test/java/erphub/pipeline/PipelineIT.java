@@ -33,6 +33,7 @@ import erphub.testing.PayrollFileServer;
 import erphub.testing.PayrollFileServer.GeneratedFile;
 import erphub.testing.PostgresResource;
 import erphub.testing.TestServers;
+import erphub.testing.TestTenants;
 import no.nav.security.mock.oauth2.MockOAuth2Server;
 
 /**
@@ -78,7 +79,7 @@ class PipelineIT {
             assertEquals(big.sha256(), sha256(archived));
             assertTrue(app.isAlive());
             assertFalse(app.output().contains("OutOfMemoryError"), app.output());
-            assertFalse(app.output().contains("it-secret-"), "client secrets never reach the log");
+            assertFalse(app.output().contains("secret-payroll-"), "client secrets never reach the log");
             assertTrue(app.output().lines().anyMatch(line -> line.startsWith("{") && line.contains("archived as")
                     && line.contains("\"tenant\":\"big\"") && line.contains("\"fileId\":\"1\"")
                     && line.contains("\"camel.routeId\":\"erphub-intake\"")), "JSON log lines carry the file's MDC:\n" + app.output());
@@ -213,11 +214,9 @@ class PipelineIT {
         config.put("erphub.upstreams.payroll-exports.token-url", oauth2.tokenEndpointUrl("erphub").toString());
         config.putIfAbsent("erphub.upstreams.payroll-exports.poll-interval", "1000");
         config.put("erphub.upstreams.payroll-exports.destinations", "none");
-        for (String tenant : tenants) {
-            config.put("erphub.tenants." + tenant + ".upstreams", "payroll-exports");
-            config.put("erphub.tenants." + tenant + ".credentials.payroll.client-id", tenant + "-payroll");
-            config.put("erphub.tenants." + tenant + ".credentials.payroll.client-secret", "it-secret-" + tenant);
-        }
+        TestTenants registry = new TestTenants();
+        tenants.forEach(tenant -> registry.tenant(tenant, Map.of("payroll-exports", "payroll")));
+        config.putAll(registry.write("pipeline-it-" + String.join("-", tenants)));
         return config;
     }
 

@@ -174,19 +174,28 @@ public final class ExampleUpstreams {
      * per (tenant, credential): {@code <tenant>-payroll} and {@code <tenant>-procurement}.
      */
     public static Map<String, String> tenantConfig(List<String> tenants) {
-        Map<String, String> config = new java.util.HashMap<>();
+        return tenantConfig(tenants, String.join("-", tenants));
+    }
+
+    /** The same, with the registry file named {@code registryName} (one per test profile). */
+    public static Map<String, String> tenantConfig(List<String> tenants, String registryName) {
+        return tenantConfig(registry(tenants), registryName);
+    }
+
+    /** The tenants subscribed to both example upstreams, for a test to add its own entries or clients to. */
+    public static TestTenants registry(List<String> tenants) {
+        TestTenants registry = new TestTenants();
+        tenants.forEach(tenant -> registry.tenant(tenant, Map.of(PAYROLL, "payroll", INVOICES, "procurement")));
+        return registry;
+    }
+
+    public static Map<String, String> tenantConfig(TestTenants registry, String registryName) {
+        Map<String, String> config = new java.util.HashMap<>(registry.write(registryName));
         config.put("erphub.upstreams.payroll-exports.poll-interval", "1000");
         config.put("erphub.upstreams.supplier-invoices.poll-cron", "* * * * * ?");
         // Intake on its own: the files stay in the archive (fan-out tests name their destinations).
         config.put("erphub.upstreams.payroll-exports.destinations", "none");
         config.put("erphub.upstreams.supplier-invoices.destinations", "none");
-        for (String tenant : tenants) {
-            config.put("erphub.tenants." + tenant + ".upstreams", PAYROLL + "," + INVOICES);
-            config.put("erphub.tenants." + tenant + ".credentials.payroll.client-id", tenant + "-payroll");
-            config.put("erphub.tenants." + tenant + ".credentials.payroll.client-secret", "secret-p-" + tenant);
-            config.put("erphub.tenants." + tenant + ".credentials.procurement.client-id", tenant + "-procurement");
-            config.put("erphub.tenants." + tenant + ".credentials.procurement.client-secret", "secret-q-" + tenant);
-        }
         return config;
     }
 

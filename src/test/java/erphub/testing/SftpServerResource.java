@@ -103,6 +103,16 @@ public class SftpServerResource implements QuarkusTestResourceLifecycleManager {
         }
     }
 
+    /** erphub's SFTP destination pointed at this server (host, port, login, known_hosts). */
+    public static Map<String, String> asDestination() {
+        return Map.of(
+                "erphub.destinations.sftp.host", "${test.sftp.host}",
+                "erphub.destinations.sftp.port", "${test.sftp.port}",
+                "erphub.destinations.sftp.username", "${test.sftp.username}",
+                "erphub.destinations.sftp.password", "${test.sftp.password}",
+                "erphub.destinations.sftp.known-hosts-file", "${test.sftp.known-hosts}");
+    }
+
     @Override
     public Map<String, String> start() {
         try {

@@ -1,0 +1,146 @@
+package erphub.tenant;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * The registry file as an operator writes it: checked as a whole, every mistake reported with file, line and
+ * column. (TenantsTest covers loading at start, reloading and the pipeline.)
+ */
+class RegistryReaderTest {
+
+    static final Map<String, RegistryReader.Upstream> UPSTREAMS = Map.of(
+            "payroll-exports", new RegistryReader.Upstream("payroll", Set.of("erp-api", "sftp", "kafka")),
+            "supplier-invoices", new RegistryReader.Upstream("procurement", Set.of("sftp")));
+
+    /** Credentials that resolve: every reference except those starting with "missing". */
+    static final RegistryReader.Credentials CREDENTIALS = new RegistryReader.Credentials() {
+        @Override
+        public boolean hasClient(String ref) {
+            return !ref.startsWith("missing");
+        }
+
+        @Override
+        public boolean hasSftpLogin(String ref) {
+            return !ref.startsWith("missing");
+        }
+
+        @Override
+        public String describe(String ref) {
+            return "erphub.credentials." + ref + ".*";
+        }
+    };
+
+    static RegistryReader.Result read(String yaml) {
+        return new RegistryReader("tenants.yaml", UPSTREAMS, CREDENTIALS, new TenantSettings.Limits(4, 1 << 30, 100)).read(yaml);
+    }
+
+    @Test
+    void aRegistryOf250TenantsIsReadWithDefaultsAndOverrides() {
+        StringBuilder yaml = new StringBuilder("tenants:\n");
+        for (int i = 0; i < 250; i++) {
+            yaml.append("  - id: tenant-").append(i).append("\n    name: Tenant ").append(i)
+                    .append("\n    upstreams:\n      payroll-exports: {credential: t").append(i).append("-payroll}\n");
+            if (i % 2 == 0) {
+                yaml.append("      supplier-invoices:\n");
+            }
+            if (i % 10 == 0) {
+                yaml.append("    enabled: false\n    limits: {maxConcurrentDownloads: 2, maxDeliveriesPerSecond: 5}\n")
+                        .append("    destinations:\n      sftp: {folder: custom/t").append(i).append("}\n")
+                        .append("      kafka: {topic: t").append(i).append(".files}\n")
+                        .append("      erpApi: {baseUrl: \"https://erp.example.com/t").append(i).append("\"}\n");
+            }
+        }
+        RegistryReader.Result result = read(yaml.toString());
+        assertEquals(List.of(), result.problems());
+        assertEquals(250, result.tenants().size());
+        TenantSettings t0 = result.tenants().get("tenant-0");
+        assertFalse(t0.enabled());
+        assertEquals(Map.of("payroll-exports", "t0-payroll", "supplier-invoices", "tenant-0-procurement"), t0.upstreams());
+        assertEquals(new TenantSettings.Limits(2, 1 << 30, 5), t0.limits());
+        assertEquals("custom/t0", t0.sftpFolder());
+        assertEquals("t0.files", t0.kafkaTopic().orElseThrow());
+        assertEquals("tenant-0-erp", t0.erpCredential());
+        TenantSettings t1 = result.tenants().get("tenant-1");
+        assertTrue(t1.enabled());
+        assertEquals("tenant-1", t1.sftpFolder());
+        assertEquals(new TenantSettings.Limits(4, 1 << 30, 100), t1.limits());
+    }
+
+    @Test
+    void fiveDifferentMistakesAreAllReportedWithTheirLocation() {
+        String yaml = """
+                tenants:
+                  - id: acme
+                    upstreams:
+                      payrol-exports: {credential: acme-payroll}
+                  - id: acme
+                    upstreams:
+                      payroll-exports:
+                  - id: Globex_Corp
+                    upstreams:
+                      supplier-invoices:
+                  - id: initech
+                    upstreams:
+                      payroll-exports: {credential: missing-initech}
+                  - id: umbrella
+                    upstreams:
+                      supplier-invoices:
+                    limits: {maxConcurrentDownloads: 500}
+                """;
+        List<String> problems = read(yaml).problems();
+        assertEquals(5, problems.size(), String.join("\n", problems));
+        assertEquals("tenants.yaml:4:7: tenants[0] (acme): unknown upstream 'payrol-exports' (known: payroll-exports,"
+                + " supplier-invoices)", problems.get(0));
+        assertEquals("tenants.yaml:5:5: tenants[1]: tenant id 'acme' is declared twice (first at line 2)", problems.get(1));
+        assertEquals("tenants.yaml:8:9: tenants[2] (Globex_Corp): id 'Globex_Corp' is not a slug [a-z0-9][a-z0-9-]{1,39}",
+                problems.get(2));
+        assertEquals("tenants.yaml:13:37: tenants[3] (initech): credential 'missing-initech' of upstream payroll-exports"
+                + " does not resolve: set client-id and client-secret in erphub.credentials.missing-initech.*", problems.get(3));
+        assertEquals("tenants.yaml:17:38: tenants[4] (umbrella).limits.maxConcurrentDownloads: 500 is out of range"
+                + " (a whole number from 1 to 64)", problems.get(4));
+    }
+
+    @Test
+    void typosUnsafeFoldersSharedFoldersAndSecretsInPlaceOfReferencesAreRefused() {
+        String yaml = """
+                tenants:
+                  - id: acme
+                    upstreams: {payroll-exports: {credential: acme-payroll}}
+                    destinations: {sftp: {folder: ../globex}}
+                    limit: {maxFileSize: 10}
+                  - id: globex
+                    upstreams: {payroll-exports: {credential: "hunter2 secret!"}}
+                  - id: initech
+                    destinations: {erpApi: {baseUrl: "ftp://erp"}}
+                  - id: hooli
+                    destinations: {sftp: {folder: shared}}
+                  - id: pied-piper
+                    destinations: {sftp: {folder: shared}}
+                """;
+        List<String> problems = read(yaml).problems();
+        assertEquals(5, problems.size(), String.join("\n", problems));
+        assertEquals("tenants.yaml:5:5: tenants[0] (acme): unknown key 'limit' (expected destinations, enabled, id, limits,"
+                + " name, upstreams)", problems.get(0));
+        assertTrue(problems.get(1).startsWith("tenants.yaml:4:35: tenants[0] (acme): sftp.folder '../globex' is not a safe"), problems.get(1));
+        assertTrue(problems.get(2).startsWith("tenants.yaml:7:47: tenants[1] (globex).upstreams.payroll-exports.credential:"
+                + " 'hunter2 secret!' is not a credential reference"), problems.get(2));
+        assertTrue(problems.get(3).startsWith("tenants.yaml:9:38: tenants[2] (initech): erpApi.baseUrl 'ftp://erp'"), problems.get(3));
+        assertEquals("tenants.yaml:12:5: tenant 'pied-piper' has the same SFTP folder as tenant 'hooli' (shared server shared):"
+                + " each tenant needs its own", problems.get(4));
+    }
+
+    @Test
+    void brokenYamlIsOneProblemWithItsPosition() {
+        List<String> problems = read("tenants:\n  - id: acme\n    upstreams: [unclosed\n").problems();
+        assertEquals(1, problems.size());
+        assertTrue(problems.get(0).startsWith("tenants.yaml:4:1: not valid YAML"), problems.get(0));
+    }
+}

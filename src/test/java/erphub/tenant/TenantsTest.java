@@ -1,0 +1,295 @@
+package erphub.tenant;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
+
+import jakarta.inject.Inject;
+
+import io.restassured.RestAssured;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import com.github.tomakehurst.wiremock.WireMockServer;
+
+import erphub.state.FileKey;
+import erphub.state.FileRecord;
+import erphub.state.FileStateStore;
+import erphub.state.PollStateStore;
+import erphub.state.StateDataSource;
+import erphub.testing.ExampleUpstreams;
+import erphub.testing.ExampleUpstreams.RemoteFile;
+import erphub.testing.InjectTestServer;
+import erphub.testing.SftpServerResource;
+import erphub.testing.SftpServerResource.SftpServer;
+import erphub.testing.TestTenants;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+
+/**
+ * The tenant registry at work, with the real pipeline: 250 tenants loaded at start, a large tenant's backlog
+ * not starving a small one, tenants with colliding remote ids and file names kept apart, tenants added,
+ * disabled and a broken registry rejected while erphub runs, and no secret in the log of the whole run.
+ * Servers: WireMock upstream, OAuth2 server, MINA SSHD; the archive is a local folder, the ledger H2.
+ */
+@QuarkusTest
+@TestProfile(TenantsTest.Registry.class)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class TenantsTest {
+
+    static final Path REGISTRY = Path.of("target", "test-registries", "tenants-test.yaml").toAbsolutePath();
+    static final Path LOG = Path.of("target", "test-logs", "tenants-test.log").toAbsolutePath();
+    static final Path ARCHIVE = Path.of("target", "test-data", "archive-tenants").toAbsolutePath();
+    static final int FILLERS = 246;
+    static final String PAYROLL = ExampleUpstreams.PAYROLL;
+    static final String INVOICES = ExampleUpstreams.INVOICES;
+
+    /** big and small share payroll-exports (to the in-process Kafka bus); the twins and fillers supplier-invoices (SFTP). */
+    static TestTenants registry(boolean withLate, boolean lateEnabled) {
+        TestTenants r = new TestTenants()
+                .entry("- id: big\n  upstreams: {payroll-exports: }\n  limits: {maxConcurrentDownloads: 2}")
+                .entry("- id: small\n  upstreams: {payroll-exports: }")
+                .entry("- id: twin-a\n  upstreams: {supplier-invoices: }")
+                .entry("- id: twin-b\n  name: Twin B\n  upstreams: {supplier-invoices: }\n  destinations: {sftp: {folder: b-drop}}");
+        for (int i = 0; i < FILLERS; i++) {
+            r.entry(String.format("- id: filler-%03d%n  upstreams: {supplier-invoices: }", i));
+        }
+        if (withLate) {
+            r.entry("- id: late\n  enabled: " + lateEnabled + "\n  upstreams: {payroll-exports: {credential: late-onboarded}}");
+        }
+        return r;
+    }
+
+    static List<String> secrets() {
+        List<String> all = new ArrayList<>(List.of("secret-payroll-big", "secret-payroll-small", "secret-procurement-twin-a",
+                "secret-procurement-twin-b", "late-onboarded-secret", SftpServerResource.PASSWORD));
+        IntStream.range(0, FILLERS).forEach(i -> all.add(String.format("secret-procurement-filler-%03d", i)));
+        return all;
+    }
+
+    public static class Registry implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            TestTenants tenants = registry(false, false);
+            // The secrets exist before the tenant is onboarded, as a Kubernetes Secret would.
+            // late's client is late-payroll (the upstream serves each tenant's bytes to its own client), under a
+            // reference of another name, as an operator may choose.
+            tenants.config("erphub.credentials.late-onboarded.client-id", "late-payroll")
+                    .config("erphub.credentials.late-onboarded.client-secret", "late-onboarded-secret");
+            for (String t : List.of("big", "small")) {
+                tenants.client(t + "-payroll", "secret-payroll-" + t);
+            }
+            for (String t : List.of("twin-a", "twin-b")) {
+                tenants.client(t + "-procurement", "secret-procurement-" + t);
+            }
+            IntStream.range(0, FILLERS).forEach(i -> tenants.client(String.format("filler-%03d-procurement", i),
+                    String.format("secret-procurement-filler-%03d", i)));
+            Map<String, String> config = new HashMap<>(tenants.write("tenants-test"));
+            config.put("erphub.upstreams.payroll-exports.poll-interval", "1000");
+            config.put("erphub.upstreams.supplier-invoices.poll-cron", "0/2 * * * * ?");
+            config.put("erphub.upstreams.payroll-exports.destinations", "kafka");
+            config.put("erphub.upstreams.supplier-invoices.destinations", "sftp");
+            config.put("erphub.tenants.reload-interval", "500");
+            config.put("erphub.archive.uri", "file:" + ARCHIVE + "?tempPrefix=.part-");
+            config.putAll(SftpServerResource.asDestination());
+            config.put("quarkus.log.file.enabled", "true");
+            config.put("quarkus.log.file.path", LOG.toString());
+            return config;
+        }
+
+        @Override
+        public List<TestResourceEntry> testResources() {
+            List<TestResourceEntry> servers = new ArrayList<>(ExampleUpstreams.servers());
+            servers.add(new TestResourceEntry(SftpServerResource.class));
+            return servers;
+        }
+    }
+
+    @InjectTestServer
+    WireMockServer upstream;
+
+    @InjectTestServer
+    SftpServer sftp;
+
+    @Inject
+    TenantRegistry tenants;
+
+    @Inject
+    TenantDirectory directory;
+
+    @Inject
+    FileStateStore files;
+
+    @Inject
+    PollStateStore polls;
+
+    @Inject
+    StateDataSource db;
+
+    static ExampleUpstreams upstreams;
+
+    @Test
+    @Order(1)
+    void aRegistryOf250TenantsIsInForceFromTheStart() {
+        upstreams = new ExampleUpstreams(upstream);
+        // The fillers' lists are empty: they are polled like any tenant and have nothing new.
+        upstream.stubFor(get(urlPathEqualTo("/invoices/api/documents")).atPriority(10).willReturn(aResponse()
+                .withHeader("Content-Type", "application/json").withBody("{\"page\":1,\"items\":[]}")));
+        assertEquals(250, tenants.current().tenants().size());
+        assertEquals(248, directory.tenantsOf(INVOICES).size());
+        assertEquals(List.of("big", "small"), directory.tenantsOf(PAYROLL));
+        assertEquals("b-drop", directory.sftpFolder("twin-b"));
+        assertEquals(2, directory.limits("big").orElseThrow().maxConcurrentDownloads());
+        assertEquals(4, directory.limits("small").orElseThrow().maxConcurrentDownloads(), "the default");
+        Map<String, Object> health = registryHealth();
+        assertEquals("UP", health.get("status"));
+        assertEquals(250, ((Map<?, ?>) health.get("data")).get("tenants"));
+    }
+
+    @Test
+    @Order(2)
+    void aSmallTenantIsDeliveredBeforeALargeTenantsBacklogIsHalfDone() throws Exception {
+        List<RemoteFile> backlog = upstreams.serveMorePayroll(List.of("big"), "bulk", 3000);
+        await().atMost(Duration.ofMinutes(2)).until(() -> count("big", null) == backlog.size());
+        List<RemoteFile> few = upstreams.serveMorePayroll(List.of("small"), "few", 30);
+        await().atMost(Duration.ofMinutes(2)).until(() -> count("small", "DELIVERED") == few.size());
+
+        // The order in which files became DELIVERED, by ledger sequence.
+        List<String> order = new ArrayList<>();
+        try (Connection c = db.connection(); PreparedStatement s = c.prepareStatement(
+                "SELECT v.tenant FROM file_transition t JOIN file_version v ON v.id = t.file_id"
+                        + " WHERE t.to_state = 'DELIVERED' ORDER BY t.id");
+                ResultSet rows = s.executeQuery()) {
+            while (rows.next()) {
+                order.add(rows.getString(1));
+            }
+        }
+        int lastSmall = order.lastIndexOf("small");
+        long bigBefore = order.subList(0, lastSmall).stream().filter("big"::equals).count();
+        System.out.printf("[TenantsTest] small's 30 files were delivered after %d of big's %d%n", bigBefore, backlog.size());
+        assertTrue(bigBefore < backlog.size() / 2, "small waited for " + bigBefore + " of big's files");
+        for (RemoteFile f : few) {
+            assertEquals("DELIVERED", record(f).state().name());
+        }
+    }
+
+    @Test
+    @Order(3)
+    void tenantsWithCollidingIdsAndNamesGetOnlyTheirOwnBytes() throws Exception {
+        List<String> twins = List.of("twin-a", "twin-b");
+        List<RemoteFile> served = upstreams.serve(twins, 10).files().stream()
+                .filter(f -> twins.contains(f.tenant()) && f.upstream().equals(INVOICES)).toList();
+        assertEquals(20, served.size());
+        await().atMost(Duration.ofMinutes(2)).until(() -> count("twin-a", "DELIVERED") == 10
+                && count("twin-b", "DELIVERED") == 10);
+        for (RemoteFile f : served) {
+            RemoteFile twin = served.stream().filter(o -> !o.tenant().equals(f.tenant())
+                    && o.remoteId().equals(f.remoteId())).findFirst().orElseThrow();
+            assertEquals(twin.name(), f.name(), "same remote id and file name in both tenants");
+            assertFalse(java.util.Arrays.equals(twin.content(), f.content()));
+            String folder = f.tenant().equals("twin-b") ? "b-drop" : "twin-a";
+            assertArrayEquals(f.content(), Files.readAllBytes(sftp.root().resolve(folder).resolve(INVOICES).resolve(f.name())));
+            FileRecord r = record(f);
+            assertTrue(r.archiveKey().startsWith(f.tenant() + "/" + INVOICES + "/"), r.archiveKey());
+            assertArrayEquals(f.content(), Files.readAllBytes(ARCHIVE.resolve(r.archiveKey())));
+        }
+    }
+
+    @Test
+    @Order(4)
+    void aTenantAddedWhileRunningIsPolledAndDeliveredOnTheNextCycle() throws Exception {
+        List<RemoteFile> lateFiles = upstreams.serveMorePayroll(List.of("late"), "first", 5);
+        Files.writeString(REGISTRY, registry(true, true).yaml(), StandardCharsets.UTF_8);
+        await().atMost(Duration.ofSeconds(30)).until(() -> count("late", "DELIVERED") == 5);
+        assertEquals(251, tenants.current().tenants().size());
+        for (RemoteFile f : lateFiles) {
+            assertEquals("DELIVERED", record(f).state().name());
+        }
+    }
+
+    @Test
+    @Order(5)
+    void aBrokenRegistryIsRejectedAndTheTenantsInForceStay() throws Exception {
+        String broken = registry(true, true).yaml().replace("- id: small\n    upstreams: {payroll-exports: }",
+                "- id: small\n    upstreams: {payroll-export: }");
+        assertTrue(!broken.equals(registry(true, true).yaml()));
+        Files.writeString(REGISTRY, broken, StandardCharsets.UTF_8);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "DOWN".equals(registryHealth().get("status")));
+        String problems = String.valueOf(((Map<?, ?>) registryHealth().get("data")).get("problems"));
+        assertTrue(problems.contains("unknown upstream 'payroll-export'"), problems);
+        assertTrue(problems.contains(REGISTRY + ":"), "the problem names the file and line: " + problems);
+        assertEquals(List.of("big", "late", "small"), directory.tenantsOf(PAYROLL), "the tenants in force stay");
+    }
+
+    @Test
+    @Order(6)
+    void aDisabledTenantGetsNoNewClaims() throws Exception {
+        Files.writeString(REGISTRY, registry(true, false).yaml(), StandardCharsets.UTF_8);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "UP".equals(registryHealth().get("status"))
+                && !directory.tenantsOf(PAYROLL).contains("late"));
+        upstreams.serveMorePayroll(List.of("late"), "second", 5);
+        // Three polls of payroll-exports later (small's poll record moves on), late still has only its first five.
+        for (int cycle = 0; cycle < 3; cycle++) {
+            Instant before = polls.find(PAYROLL, "small").orElseThrow().lastStartedAt();
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> polls.find(PAYROLL, "small").orElseThrow().lastStartedAt().isAfter(before));
+        }
+        assertEquals(5, count("late", null));
+    }
+
+    @Test
+    @Order(7)
+    void theLogOfTheWholeRunHoldsNoSecret() throws Exception {
+        String log = Files.readString(LOG, StandardCharsets.UTF_8);
+        assertTrue(log.contains("Tenant registry") && log.contains("twin-b"), "the log file captured the run");
+        for (String secret : secrets()) {
+            assertFalse(log.contains(secret), "a secret is in the log: " + secret.substring(0, 4) + "...");
+        }
+    }
+
+    /** The erphub-tenant-registry check, as the operator reads it from /q/health/well. */
+    private static Map<String, Object> registryHealth() {
+        return RestAssured.get("/q/health/well").then().extract().jsonPath()
+                .getMap("checks.find { it.name == 'erphub-tenant-registry' }");
+    }
+
+    private FileRecord record(RemoteFile f) {
+        return files.find(new FileKey(f.tenant(), f.upstream(), f.remoteId(), f.version())).orElseThrow(() -> new AssertionError("no ledger row for " + f));
+    }
+
+    private long count(String tenant, String state) throws Exception {
+        try (Connection c = db.connection(); PreparedStatement s = c.prepareStatement(
+                "SELECT COUNT(*) FROM file_version WHERE tenant = ?" + (state == null ? "" : " AND state = ?"))) {
+            s.setString(1, tenant);
+            if (state != null) {
+                s.setString(2, state);
+            }
+            try (ResultSet rows = s.executeQuery()) {
+                rows.next();
+                return rows.getLong(1);
+            }
+        }
+    }
+}
