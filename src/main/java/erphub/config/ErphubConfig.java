@@ -309,4 +309,30 @@ public interface ErphubConfig {
         /** Camel endpoint of the lifecycle events: a Kafka topic in prod, the in-process event bus here. */
         String uri();
     }
+
+    interface Sandbox {
+        /** On only in the packaged embedded default ({@code %embedded}); off in tests and prod. */
+        @WithDefault("false")
+        boolean enabled();
+
+        /** Demo tenants the simulated upstreams produce files for. */
+        @WithDefault("acme,globex,initech")
+        List<String> tenants();
+
+        /** Port of the sandbox SFTP drop server on localhost. */
+        @WithDefault("2222")
+        int sftpPort();
+
+        /** Milliseconds between two new sample files (one tenant, one upstream, in turn). */
+        @WithDefault("4000")
+        long fileInterval();
+
+        /** Sample files the sandbox starts with per tenant and upstream, so the first poll has work. */
+        @WithDefault("2")
+        int initialFiles();
+
+        /** Milliseconds between progress lines on the console. */
+        @WithDefault("10000")
+        long progressInterval();
+    }
 }

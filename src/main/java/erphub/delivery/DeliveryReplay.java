@@ -52,16 +52,24 @@ public class DeliveryReplay {
 
     /** Every dead delivery of one file. */
     public ReplayResult replayFile(long fileId, String actor, String comment) {
+        return replayFile(fileId, false, actor, comment);
+    }
+
+    public ReplayResult replayFile(long fileId, boolean dryRun, String actor, String comment) {
         List<DeliveryRecord> dead = deliveries.deliveries(fileId).stream()
                 .filter(d -> d.state() == DeliveryState.DEAD).toList();
-        return replay(dead, false, false, actor, comment);
+        return replay(dead, dryRun, false, actor, comment);
     }
 
     /** One destination of one file. */
     public ReplayResult replayDelivery(long fileId, String destination, String actor, String comment) {
+        return replayDelivery(fileId, destination, false, actor, comment);
+    }
+
+    public ReplayResult replayDelivery(long fileId, String destination, boolean dryRun, String actor, String comment) {
         List<DeliveryRecord> dead = deliveries.deliveries(fileId).stream()
                 .filter(d -> d.state() == DeliveryState.DEAD && d.destination().equals(destination)).toList();
-        return replay(dead, false, false, actor, comment);
+        return replay(dead, dryRun, false, actor, comment);
     }
 
     /**

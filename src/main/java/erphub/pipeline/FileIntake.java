@@ -100,24 +100,42 @@ public class FileIntake {
     private Archived downloadAndArchiveInContext(ClaimedFile file, Exchange exchange) {
         UpstreamSpec spec = specs.forUpstream(file.upstream())
                 .orElseThrow(() -> new PermanentUpstreamException("upstream " + file.upstream() + " has no route", 0));
-        String key = archiveKey(file);
         try (Body body = download(file, spec, exchange)) {
-            if (body.contentLength() > file.maxFileSize()) {
-                throw new RejectedFileException("file of " + body.contentLength() + " bytes is over the limit of "
-                        + file.maxFileSize() + " bytes");
-            }
-            CountingDigestStream counted = new CountingDigestStream(body, file.checksumAlgorithm(), file.maxFileSize());
-            archive(file, key, counted, body.contentLength());
-            verify(file, counted, body.contentLength());
+            return archive(file, body, body.contentLength(), "");
+        } catch (java.io.IOException e) {
+            throw new TransientUpstreamException("reading " + file.downloadUrl() + ": " + e, null, e);
+        }
+    }
+
+    /**
+     * Bytes pushed to erphub (the management API's push ingestion) instead of downloaded: the same size limit,
+     * checksum, archive and DOWNLOADED record as a download, with who sent them in the ledger.
+     */
+    public Archived receive(ClaimedFile file, java.io.InputStream in, long contentLength, String sentBy)
+            throws java.io.IOException {
+        try (FileLogContext log = FileLogContext.of(file)) {
+            return archive(file, in, contentLength, ", pushed by " + sentBy);
+        }
+    }
+
+    private Archived archive(ClaimedFile file, java.io.InputStream in, long contentLength, String detail)
+            throws java.io.IOException {
+        if (contentLength > file.maxFileSize()) {
+            throw new RejectedFileException("file of " + contentLength + " bytes is over the limit of "
+                    + file.maxFileSize() + " bytes");
+        }
+        String key = archiveKey(file);
+        try {
+            CountingDigestStream counted = new CountingDigestStream(in, file.checksumAlgorithm(), file.maxFileSize());
+            archive(file, key, counted, contentLength);
+            verify(file, counted, contentLength);
             String digest = file.checksumAlgorithm() + " " + counted.hex();
-            store.transition(file.fileId(), FileState.DOWNLOADED, counted.count() + " bytes, " + digest, null,
+            store.transition(file.fileId(), FileState.DOWNLOADED, counted.count() + " bytes, " + digest + detail, null,
                     file.attempt());
             meters.counter("erphub.archive.bytes", "upstream", file.upstream()).increment(counted.count());
             return new Archived(key, counted.count(), digest);
         } catch (CountingDigestStream.LimitExceeded e) {
             throw new RejectedFileException(e.getMessage());
-        } catch (java.io.IOException e) {
-            throw new TransientUpstreamException("reading " + file.downloadUrl() + ": " + e, null, e);
         }
     }
 

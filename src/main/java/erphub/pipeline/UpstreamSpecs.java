@@ -82,6 +82,12 @@ public class UpstreamSpecs {
         return Optional.ofNullable(byUpstreamId.get(upstreamId));
     }
 
+    /** The id of the route that polls the upstream. */
+    public Optional<String> routeIdOf(String upstreamId) {
+        return byRouteId.entrySet().stream().filter(e -> e.getValue().upstreamId().equals(upstreamId))
+                .map(Map.Entry::getKey).findFirst();
+    }
+
     public List<UpstreamSpec> all() {
         return List.copyOf(byUpstreamId.values());
     }

@@ -304,11 +304,26 @@ public class DeliveryStore {
         }
     }
 
+    /** Where a page of dead deliveries ended: they are ordered by (updated_at, file_id, destination). */
+    public record DeadCursor(Instant updatedAt, long fileId, String destination) {
+    }
+
     /** Dead deliveries matching the filter, oldest first, at most {@code limit}. */
     public List<DeliveryRecord> dead(DeadFilter filter, int limit) {
+        return dead(filter, null, limit);
+    }
+
+    /** The same, after a cursor (null: from the start). */
+    public List<DeliveryRecord> dead(DeadFilter filter, DeadCursor after, int limit) {
         StringBuilder sql = new StringBuilder("SELECT d.* FROM file_delivery d JOIN file_version f ON f.id = d.file_id"
                 + " WHERE d.state = 'DEAD'");
         List<Object> args = new ArrayList<>();
+        if (after != null) {
+            sql.append(" AND (d.updated_at > ? OR (d.updated_at = ? AND (d.file_id > ?"
+                    + " OR (d.file_id = ? AND d.destination > ?))))");
+            Timestamp at = Timestamp.from(after.updatedAt());
+            args.addAll(List.of(at, at, after.fileId(), after.fileId(), after.destination()));
+        }
         if (filter.tenant() != null) {
             sql.append(" AND f.tenant = ?");
             args.add(filter.tenant());
@@ -344,6 +359,11 @@ public class DeliveryStore {
         } catch (SQLException e) {
             throw new StateStoreException("cannot list dead deliveries: " + e.getMessage(), e);
         }
+    }
+
+    /** How many deliveries are in each state. */
+    public java.util.Map<String, Long> countByState() {
+        return FileStateStore.counts(db, "SELECT state, COUNT(*) FROM file_delivery GROUP BY state");
     }
 
     /** The deliveries of one file, by destination. */

@@ -296,6 +296,76 @@ public class FileStateStore {
         return query("SELECT * FROM file_version WHERE id = ?", fileId).stream().findFirst();
     }
 
+    /** Which ledger rows a page holds; null fields do not filter. {@code name} matches a part of the file name. */
+    public record FileFilter(String tenant, String upstream, FileState state, Instant from, Instant to, String name) {
+    }
+
+    /**
+     * One page of the ledger in id order, after {@code afterId}: ids only grow, so a cursor (the last id of a
+     * page) stays valid while rows are added or change state, and paging returns each row once.
+     */
+    public List<FileRecord> page(FileFilter filter, long afterId, int limit) {
+        StringBuilder sql = new StringBuilder("SELECT * FROM file_version WHERE id > ?");
+        List<Object> args = new ArrayList<>(List.of(afterId));
+        if (filter.tenant() != null) {
+            sql.append(" AND tenant = ?");
+            args.add(filter.tenant());
+        }
+        if (filter.upstream() != null) {
+            sql.append(" AND upstream = ?");
+            args.add(filter.upstream());
+        }
+        if (filter.state() != null) {
+            sql.append(" AND state = ?");
+            args.add(filter.state().name());
+        }
+        if (filter.from() != null) {
+            sql.append(" AND created_at >= ?");
+            args.add(Timestamp.from(filter.from()));
+        }
+        if (filter.to() != null) {
+            sql.append(" AND created_at < ?");
+            args.add(Timestamp.from(filter.to()));
+        }
+        if (filter.name() != null) {
+            sql.append(" AND file_name LIKE ? ESCAPE '!'");
+            args.add("%" + filter.name().replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%");
+        }
+        sql.append(" ORDER BY id FETCH FIRST ").append(limit).append(" ROWS ONLY");
+        return query(sql.toString(), args.toArray());
+    }
+
+    /** How many files are in each state (for the console's progress line). */
+    public java.util.Map<String, Long> countByState() {
+        return counts(db, "SELECT state, COUNT(*) FROM file_version GROUP BY state");
+    }
+
+    static java.util.Map<String, Long> counts(StateDataSource db, String sql) {
+        try (Connection c = db.connection(); PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
+            java.util.Map<String, Long> out = new java.util.HashMap<>();
+            while (rs.next()) {
+                out.put(rs.getString(1), rs.getLong(2));
+            }
+            return out;
+        } catch (SQLException e) {
+            throw new StateStoreException("cannot count the ledger: " + e.getMessage(), e);
+        }
+    }
+
+    /** Ends this node's claim on a file at once (its work failed before ARCHIVED), so a new attempt can resume it. */
+    public void release(long fileId, int claimAttempt) {
+        try (Connection c = db.connection(); PreparedStatement ps = c.prepareStatement(
+                "UPDATE file_version SET lease_until = ? WHERE id = ? AND attempt = ? AND claimed_by = ?")) {
+            ps.setTimestamp(1, Timestamp.from(now().minusSeconds(1)));
+            ps.setLong(2, fileId);
+            ps.setInt(3, claimAttempt);
+            ps.setString(4, owner());
+            ps.executeUpdate();
+        } catch (SQLException e) {
+            throw new StateStoreException("cannot release the claim of file " + fileId + ": " + e.getMessage(), e);
+        }
+    }
+
     /** Every transition of a file, oldest first. */
     public List<Transition> history(long fileId) {
         try (Connection c = db.connection();

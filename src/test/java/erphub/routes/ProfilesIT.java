@@ -32,7 +32,10 @@ class ProfilesIT {
                     "ERPHUB_DB_URL", db.get("quarkus.datasource.\"postgresql\".jdbc.url"),
                     "ERPHUB_DB_USER", "postgres",
                     "ERPHUB_DB_PASSWORD", "unused-with-trust-auth");
-            try (PackagedApp app = PackagedApp.start(work, Map.of(), env)) {
+            // The demo tenants' registry is present, as in a checkout: prod must still start no sandbox.
+            Files.createDirectories(work.resolve("config"));
+            Files.writeString(work.resolve("config/tenants.yaml"), "tenants: []\n");
+            try (PackagedApp app = PackagedApp.start(work, PackagedApp.SANDBOX_AS_THE_PROFILE_SAYS, env)) {
                 app.awaitReady(Duration.ofSeconds(60));
 
                 String ready = HttpClient.newHttpClient().send(
@@ -43,6 +46,17 @@ class ProfilesIT {
                 assertTrue(app.output().contains("Profile prod activated"), app.output());
                 assertFalse(Files.exists(work.resolve("data/state")), "prod keeps no local state");
                 assertFalse(app.output().contains("unused-with-trust-auth"), "the database password is never logged");
+                int sandbox = HttpClient.newHttpClient().send(
+                        HttpRequest.newBuilder(URI.create(app.url("/sandbox/oauth2/jwks"))).build(),
+                        HttpResponse.BodyHandlers.ofString()).statusCode();
+                assertTrue(sandbox == 404, "no sandbox endpoints in prod: " + sandbox);
+                assertFalse(app.output().contains("with its sandbox") || app.output().contains("sandbox progress"),
+                        "no sandbox banner or progress in prod");
+                assertFalse(Files.exists(work.resolve("data/sandbox")), "no sandbox files in prod");
+                int swagger = HttpClient.newHttpClient().send(
+                        HttpRequest.newBuilder(URI.create(app.url("/q/swagger-ui/"))).build(),
+                        HttpResponse.BodyHandlers.ofString()).statusCode();
+                assertTrue(swagger == 404, "no Swagger UI in prod: " + swagger);
             }
         } finally {
             postgres.stop();

@@ -39,6 +39,9 @@ public final class PackagedApp implements AutoCloseable {
         this.startedNanos = startedNanos;
     }
 
+    /** System properties that leave the sandbox as the active profile has it (on in the embedded default, off in prod). */
+    public static final Map<String, String> SANDBOX_AS_THE_PROFILE_SAYS = Map.of("erphub.sandbox.enabled", "");
+
     /** Starts the jar in {@code workDir} with the given system properties (and a free HTTP port). */
     public static PackagedApp start(Path workDir, Map<String, String> systemProperties, String... jvmArgs) {
         return start(workDir, systemProperties, Map.of(), jvmArgs);
@@ -56,7 +59,16 @@ public final class PackagedApp implements AutoCloseable {
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(List.of(jvmArgs));
         command.add("-Dquarkus.http.port=" + port);
-        systemProperties.forEach((k, v) -> command.add("-D" + k + "=" + v));
+        // The sandbox (SFTP on a fixed port) only where a test asks for it: several apps may run at once.
+        if (!systemProperties.containsKey("erphub.sandbox.enabled")) {
+            command.add("-Derphub.sandbox.enabled=false");
+        }
+        // An empty value sets nothing: the profile decides (see SANDBOX_AS_THE_PROFILE_SAYS).
+        systemProperties.forEach((k, v) -> {
+            if (!v.isEmpty()) {
+                command.add("-D" + k + "=" + v);
+            }
+        });
         command.add("-jar");
         command.add(jar.toString());
         try {

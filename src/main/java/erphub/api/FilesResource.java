@@ -1,0 +1,208 @@
+package erphub.api;
+
+import java.io.InputStream;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Optional;
+
+import jakarta.annotation.security.RolesAllowed;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.NotFoundException;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+import org.jboss.logging.Logger;
+
+import erphub.api.Views.DeliveryTransitionView;
+import erphub.api.Views.DeliveryView;
+import erphub.api.Views.FileDetail;
+import erphub.api.Views.FileView;
+import erphub.api.Views.Page;
+import erphub.api.Views.PushView;
+import erphub.api.Views.TransitionView;
+import erphub.delivery.FileDelivery;
+import erphub.pipeline.ClaimedFile;
+import erphub.pipeline.FileIntake;
+import erphub.pipeline.FileNames;
+import erphub.pipeline.RejectedFileException;
+import erphub.pipeline.UpstreamSpec;
+import erphub.pipeline.UpstreamSpecs;
+import erphub.state.Claim;
+import erphub.state.DeliveryStore;
+import erphub.state.FileKey;
+import erphub.state.FileRecord;
+import erphub.state.FileState;
+import erphub.state.FileStateStore;
+import erphub.state.FileStateStore.FileFilter;
+import erphub.tenant.TenantDirectory;
+
+/** The file ledger: files with filters and cursor paging, one file's whole story, and push ingestion. */
+@Path("/api")
+@Produces(MediaType.APPLICATION_JSON)
+@RolesAllowed({ Caller.ADMIN, Caller.TENANT_ROLE })
+@Tag(name = "files")
+public class FilesResource {
+
+    static final int MAX_PAGE = 1000;
+    /** The version of a pushed file: the client's key identifies it, and a push is never revised. */
+    static final String PUSHED_VERSION = "pushed";
+    private static final Logger LOG = Logger.getLogger(FilesResource.class);
+
+    private final FileStateStore files;
+    private final DeliveryStore deliveries;
+    private final Caller caller;
+    private final TenantDirectory tenants;
+    private final UpstreamSpecs specs;
+    private final FileIntake intake;
+    private final FileDelivery delivery;
+
+    public FilesResource(FileStateStore files, DeliveryStore deliveries, Caller caller, TenantDirectory tenants,
+            UpstreamSpecs specs, FileIntake intake, FileDelivery delivery) {
+        this.files = files;
+        this.deliveries = deliveries;
+        this.caller = caller;
+        this.tenants = tenants;
+        this.specs = specs;
+        this.intake = intake;
+        this.delivery = delivery;
+    }
+
+    @GET
+    @Path("/files")
+    @Operation(summary = "Files in the ledger, oldest first, filtered; follow 'next' for the following page")
+    public Page<FileView> list(@QueryParam("tenant") String tenant, @QueryParam("upstream") String upstream,
+            @QueryParam("state") String state, @QueryParam("from") Instant from, @QueryParam("to") Instant to,
+            @QueryParam("name") String name, @QueryParam("limit") Integer limit, @QueryParam("cursor") String cursor) {
+        int size = pageSize(limit);
+        long after = 0;
+        if (cursor != null) {
+            try {
+                after = Long.parseLong(Views.uncursor(cursor));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("cursor '" + cursor + "' is not one this API gave out");
+            }
+        }
+        FileState wanted = state == null ? null : parseState(state);
+        List<FileRecord> rows = files.page(new FileFilter(caller.tenantFilter(tenant), upstream, wanted, from, to, name),
+                after, size + 1);
+        return Page.of(rows, size, FileView::of, f -> String.valueOf(f.id()));
+    }
+
+    @GET
+    @Path("/files/{id}")
+    @Operation(summary = "One file: its ledger row, every transition, and each destination's delivery")
+    public FileDetail get(@PathParam("id") long id) {
+        FileRecord f = visible(id);
+        return new FileDetail(FileView.of(f), files.history(id).stream().map(TransitionView::of).toList(),
+                deliveries.deliveries(id).stream().map(DeliveryView::of).toList(),
+                deliveries.history(id).stream().map(DeliveryTransitionView::of).toList());
+    }
+
+    /**
+     * A file pushed by a tenant's system instead of listed by a poll: it enters the pipeline at CLAIM, keyed by the
+     * client's {@code Idempotency-Key}, so the same push repeated is answered with the first one's file.
+     */
+    @POST
+    @Path("/tenants/{tenant}/upstreams/{upstream}/files")
+    @Consumes(MediaType.WILDCARD)
+    @Operation(summary = "Push a file (streamed, size-limited) into the pipeline; idempotent on Idempotency-Key")
+    @APIResponse(responseCode = "202", description = "Received and archived; delivery follows",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = PushView.class)))
+    @APIResponse(responseCode = "200", description = "An earlier push with this Idempotency-Key: its file, not a new one",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = PushView.class)))
+    @APIResponse(responseCode = "413", description = "Over the tenant's or the upstream's size limit")
+    @APIResponse(responseCode = "422", description = "Rejected by the upstream's checks")
+    public Response push(@PathParam("tenant") String tenant, @PathParam("upstream") String upstream,
+            @HeaderParam("Idempotency-Key") String key, @HeaderParam("X-File-Name") String fileName,
+            @HeaderParam("Content-Length") Long contentLength,
+            @RequestBody(content = @Content(mediaType = MediaType.APPLICATION_OCTET_STREAM,
+                    schema = @Schema(type = SchemaType.STRING, format = "binary"))) InputStream body) throws Exception {
+        caller.mustSee(tenant, "tenant " + tenant);
+        if (!tenants.subscribes(tenant, upstream)) {
+            throw new NotFoundException("tenant " + tenant + " is not subscribed to upstream " + upstream);
+        }
+        UpstreamSpec spec = specs.forUpstream(upstream)
+                .orElseThrow(() -> new NotFoundException("upstream " + upstream + " not found"));
+        if (key == null || key.isBlank() || key.length() > 200) {
+            throw new IllegalArgumentException("an Idempotency-Key header (1 to 200 characters) is required");
+        }
+        if (fileName == null || fileName.isBlank()) {
+            throw new IllegalArgumentException("an X-File-Name header is required");
+        }
+        Optional<String> unsafe = FileNames.whyUnsafe(fileName);
+        if (unsafe.isPresent()) {
+            throw new IllegalArgumentException("unsafe file name '" + FileNames.printable(fileName) + "': " + unsafe.get());
+        }
+        long limit = tenants.limits(tenant).map(l -> Math.min(l.maxFileSize(), spec.maxFileSize())).orElse(spec.maxFileSize());
+        if (contentLength != null && contentLength > limit) {
+            return Problems.problem(413, "Content Too Large", "file of " + contentLength + " bytes is over the limit of "
+                    + limit + " bytes", null);
+        }
+        FileKey fileKey = new FileKey(tenant, upstream, key, PUSHED_VERSION);
+        Optional<Claim> claim = files.claim(fileKey, fileName, contentLength, null);
+        if (claim.isEmpty()) {
+            FileRecord earlier = files.find(fileKey).orElseThrow(() -> new IllegalStateException("no row for " + fileKey));
+            return Response.ok(new PushView(earlier.id(), earlier.state().name(), true, key)).build();
+        }
+        Claim c = claim.get();
+        ClaimedFile file = new ClaimedFile(c.fileId(), c.attempt(), tenant, upstream, key, PUSHED_VERSION, fileName,
+                null, null, "SHA-256", "push", limit, LocalDate.now(ZoneOffset.UTC).toString());
+        try {
+            FileIntake.Archived archived = intake.receive(file, body, contentLength == null ? -1 : contentLength,
+                    caller.subject());
+            delivery.validateAndFanOut(file, archived);
+        } catch (RejectedFileException e) {
+            intake.rejected(file, e);
+            int status = e.getMessage() != null && e.getMessage().contains("over the limit") ? 413 : 422;
+            return Problems.problem(status, status == 413 ? "Content Too Large" : "Unprocessable Content", e.getMessage(), null);
+        } catch (Exception e) {
+            // Nothing was archived: let the client's retry with the same key resume this claim.
+            files.release(c.fileId(), c.attempt());
+            LOG.warnf("Push %s of %s/%s failed before it was archived: %s", key, tenant, upstream, FileIntake.describe(e));
+            return Problems.problem(503, "Service Unavailable", "the file could not be stored; retry with the same"
+                    + " Idempotency-Key", null);
+        }
+        FileRecord stored = files.find(c.fileId()).orElseThrow();
+        return Response.accepted(new PushView(stored.id(), stored.state().name(), false, key)).build();
+    }
+
+    private FileRecord visible(long id) {
+        FileRecord f = files.find(id).orElseThrow(() -> new NotFoundException("file " + id + " not found"));
+        caller.mustSee(f.key().tenant(), "file " + id);
+        return f;
+    }
+
+    static int pageSize(Integer limit) {
+        if (limit == null) {
+            return 100;
+        }
+        if (limit < 1 || limit > MAX_PAGE) {
+            throw new IllegalArgumentException("limit must be between 1 and " + MAX_PAGE);
+        }
+        return limit;
+    }
+
+    private static FileState parseState(String state) {
+        try {
+            return FileState.valueOf(state.toUpperCase());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("unknown state '" + state + "' (one of " + List.of(FileState.values()) + ")");
+        }
+    }
+}

@@ -1,0 +1,311 @@
+package erphub.sandbox;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+
+import erphub.api.Caller;
+import erphub.config.ErphubConfig;
+import erphub.sandbox.SandboxCatalog.SampleFile;
+import erphub.state.DeliveryStore;
+import erphub.state.FileStateStore;
+import erphub.tenant.CredentialStore;
+import io.quarkus.runtime.StartupEvent;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+
+/**
+ * The first-run sandbox of the embedded default ({@code erphub.sandbox.enabled}, on only in {@code %embedded}):
+ * on erphub's own HTTP port, under {@code /sandbox}, an OAuth2 token endpoint issuing signed tokens, the two
+ * example upstreams' file list and download APIs with a trickle of sample files for the demo tenants (an
+ * occasional 503, one file whose listed checksum is wrong), and an ERP import API; plus an SFTP drop server on
+ * localhost. The example routes, tenants and destinations point here by default, so files flow at once.
+ */
+@ApplicationScoped
+public class Sandbox {
+
+    private static final Logger LOG = Logger.getLogger(Sandbox.class);
+    private static final String API_AUDIENCE = "erphub-api";
+
+    private final ErphubConfig config;
+    private final CredentialStore credentials;
+    private final FileStateStore files;
+    private final DeliveryStore deliveries;
+    private final int port;
+    private final AtomicLong downloads = new AtomicLong();
+    private final AtomicInteger turn = new AtomicInteger();
+    private SandboxIssuer issuer;
+    private SandboxCatalog catalog;
+    private SandboxSftp sftp;
+    private Path erpFolder;
+    private ScheduledExecutorService timer;
+
+    public Sandbox(ErphubConfig config, CredentialStore credentials, FileStateStore files, DeliveryStore deliveries,
+            @ConfigProperty(name = "quarkus.http.port", defaultValue = "8080") int port) {
+        this.config = config;
+        this.credentials = credentials;
+        this.files = files;
+        this.deliveries = deliveries;
+        this.port = port;
+    }
+
+    /** The HTTP side, registered with erphub's router before it serves (so the first poll finds it). */
+    void routes(@Observes Router router) {
+        if (!config.sandbox().enabled()) {
+            return;
+        }
+        try {
+            Path root = config.dataDir().resolve("sandbox");
+            issuer = new SandboxIssuer("http://localhost:" + port + "/sandbox/oauth2");
+            catalog = new SandboxCatalog(root.resolve("upstream"));
+            erpFolder = Files.createDirectories(root.resolve("erp"));
+            // The API verifies tokens against this file, not the /sandbox URL: smallrye-jwt fetches a JWKS URL on
+            // the event loop, and fetching it from this very server blocked that loop.
+            Files.writeString(root.resolve("jwks.json"), issuer.jwks());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot prepare the sandbox under " + config.dataDir(), e);
+        }
+        router.post("/sandbox/oauth2/token").handler(BodyHandler.create()).handler(this::token);
+        router.get("/sandbox/oauth2/jwks").handler(rc -> rc.response().putHeader("Content-Type", "application/json")
+                .end(issuer.jwks()));
+        router.get("/sandbox/payroll/v2/tenants/:tenant/exports").blockingHandler(this::payrollList);
+        router.get("/sandbox/payroll/v2/exports/:id/content").blockingHandler(rc -> download(rc, SandboxCatalog.PAYROLL));
+        router.get("/sandbox/invoices/api/documents").blockingHandler(this::invoiceList);
+        router.get("/sandbox/invoices/api/documents/:id/binary").blockingHandler(rc -> download(rc, SandboxCatalog.INVOICES));
+        router.route("/sandbox/erp/*").handler(BodyHandler.create().setBodyLimit(64L << 20)).blockingHandler(this::erpImport);
+    }
+
+    void start(@Observes StartupEvent event) throws IOException {
+        if (!config.sandbox().enabled()) {
+            return;
+        }
+        Path root = config.dataDir().resolve("sandbox");
+        sftp = new SandboxSftp(root.resolve("sftp"), root.resolve("known_hosts"), root.resolve("sftp-host.key"),
+                config.sandbox().sftpPort(), config.destinations().sftp().username(),
+                config.destinations().sftp().password().orElse(""));
+        sftp.start();
+        boolean fresh = config.sandbox().tenants().stream().allMatch(t -> catalog.list(t, SandboxCatalog.PAYROLL).isEmpty());
+        if (fresh) {
+            for (String tenant : config.sandbox().tenants()) {
+                for (String upstream : List.of(SandboxCatalog.PAYROLL, SandboxCatalog.INVOICES)) {
+                    for (int i = 0; i < config.sandbox().initialFiles(); i++) {
+                        catalog.add(tenant, upstream);
+                    }
+                }
+            }
+        }
+        timer = Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "erphub-sandbox"));
+        timer.scheduleWithFixedDelay(this::trickle, config.sandbox().fileInterval(), config.sandbox().fileInterval(),
+                TimeUnit.MILLISECONDS);
+        timer.scheduleWithFixedDelay(this::progress, config.sandbox().progressInterval(),
+                config.sandbox().progressInterval(), TimeUnit.MILLISECONDS);
+        banner(root);
+    }
+
+    @PreDestroy
+    void stop() {
+        if (timer != null) {
+            timer.shutdownNow();
+        }
+        if (sftp != null) {
+            sftp.stop();
+        }
+    }
+
+    private void banner(Path root) {
+        String base = "http://localhost:" + port;
+        String admin = issuer.token("sandbox-admin", API_AUDIENCE, 12 * 3600, Map.of("groups", List.of(Caller.ADMIN)));
+        LOG.infof("%n"
+                + "=================================================================================%n"
+                + " erphub is running on the embedded default, with its sandbox (demo tenants %s)%n"
+                + "   Files:    listed from %s/sandbox/{payroll,invoices}, archived in %s%n"
+                + "   Delivered to the sandbox SFTP folder %s and ERP API %s%n"
+                + "   API:      %s/api/files   (OpenAPI %s/q/openapi, Swagger UI %s/q/swagger-ui)%n"
+                + "   Admin token for the API (sandbox only, valid 12 h):%n     %s%n"
+                + "   Health:   %s/q/health   Metrics: %s/q/metrics%n"
+                + "   Routes:   Hawtio comes with the operations work; meanwhile see the log and /q/health%n"
+                + "=================================================================================",
+                config.sandbox().tenants(), base, config.dataDir().resolve("archive").toAbsolutePath(),
+                sftp.root().toAbsolutePath(), erpFolder.toAbsolutePath(), base, base, base, admin, base, base);
+    }
+
+    /** One new sample file, tenants and upstreams in turn. */
+    private void trickle() {
+        try {
+            List<String> tenants = config.sandbox().tenants();
+            int n = turn.getAndIncrement();
+            String tenant = tenants.get(n % tenants.size());
+            String upstream = (n / tenants.size()) % 2 == 0 ? SandboxCatalog.PAYROLL : SandboxCatalog.INVOICES;
+            catalog.add(tenant, upstream);
+        } catch (IOException | RuntimeException e) {
+            LOG.warnf("sandbox: cannot add a sample file: %s", e.toString());
+        }
+    }
+
+    private void progress() {
+        try {
+            Map<String, Long> byState = files.countByState();
+            long total = byState.values().stream().mapToLong(Long::longValue).sum();
+            Map<String, Long> byDelivery = deliveries.countByState();
+            LOG.infof("sandbox progress: %d files, %d delivered, %d partially, %d rejected, %d dead-lettered;"
+                    + " deliveries retrying %d, dead %d", total, byState.getOrDefault("DELIVERED", 0L),
+                    byState.getOrDefault("PARTIALLY_DELIVERED", 0L), byState.getOrDefault("REJECTED", 0L),
+                    byState.getOrDefault("DEAD_LETTERED", 0L), byDelivery.getOrDefault("RETRYING", 0L),
+                    byDelivery.getOrDefault("DEAD", 0L));
+        } catch (RuntimeException e) {
+            LOG.debugf("sandbox progress unavailable: %s", e.toString());
+        }
+    }
+
+    /** Client credentials grant: the client's id and secret are erphub's configured credentials (sandbox values). */
+    private void token(RoutingContext rc) {
+        String id = rc.request().getFormAttribute("client_id");
+        String secret = rc.request().getFormAttribute("client_secret");
+        String authorization = rc.request().getHeader("Authorization");
+        if (authorization != null && authorization.startsWith("Basic ")) {
+            String[] pair = new String(Base64.getDecoder().decode(authorization.substring(6)), StandardCharsets.UTF_8)
+                    .split(":", 2);
+            id = URLDecoder.decode(pair[0], StandardCharsets.UTF_8);
+            secret = pair.length > 1 ? URLDecoder.decode(pair[1], StandardCharsets.UTF_8) : null;
+        }
+        String expected = id == null ? null : credentials.value(id, CredentialStore.CLIENT_SECRET).orElse(null);
+        if (expected == null || !expected.equals(secret)) {
+            rc.response().setStatusCode(401).putHeader("Content-Type", "application/json")
+                    .end("{\"error\":\"invalid_client\"}");
+            return;
+        }
+        String scope = rc.request().getFormAttribute("scope");
+        String token = issuer.token(id, "sandbox", 300, scope == null ? Map.of() : Map.of("scope", scope));
+        rc.response().putHeader("Content-Type", "application/json").end(new JsonObject().put("access_token", token)
+                .put("token_type", "Bearer").put("expires_in", 300).encode());
+    }
+
+    /** The tenant a bearer token of the sandbox issuer speaks for (its client id is {@code <tenant>-<name>}). */
+    private String tenantOf(RoutingContext rc) {
+        String authorization = rc.request().getHeader("Authorization");
+        String subject = authorization == null || !authorization.startsWith("Bearer ") ? null
+                : issuer.subjectOf(authorization.substring(7));
+        if (subject == null) {
+            rc.response().setStatusCode(401).end();
+            return null;
+        }
+        return config.sandbox().tenants().stream().filter(t -> subject.startsWith(t + "-")).findFirst().orElseGet(() -> {
+            rc.response().setStatusCode(403).end();
+            return null;
+        });
+    }
+
+    private void payrollList(RoutingContext rc) {
+        String tenant = rc.pathParam("tenant");
+        if (!tenant.equals(tenantOf(rc))) {
+            if (!rc.response().ended()) {
+                rc.response().setStatusCode(403).end();
+            }
+            return;
+        }
+        List<SampleFile> all = catalog.list(tenant, SandboxCatalog.PAYROLL);
+        int from = rc.queryParam("after").isEmpty() ? 0 : Integer.parseInt(rc.queryParam("after").get(0));
+        int to = Math.min(all.size(), from + 50);
+        JsonArray exports = new JsonArray();
+        for (SampleFile f : all.subList(Math.min(from, all.size()), to)) {
+            exports.add(new JsonObject().put("exportId", f.id()).put("fileName", f.name()).put("byteSize", f.size())
+                    .put("sha256", f.digest("SHA-256")).put("revision", 1)
+                    .put("links", new JsonObject().put("content", "/sandbox/payroll/v2/exports/" + f.id() + "/content")));
+        }
+        JsonObject links = new JsonObject();
+        if (to < all.size()) {
+            links.put("next", "/sandbox/payroll/v2/tenants/" + tenant + "/exports?status=ready&after=" + to);
+        }
+        rc.response().putHeader("Content-Type", "application/json")
+                .end(new JsonObject().put("exports", exports).put("links", links).encode());
+    }
+
+    private void invoiceList(RoutingContext rc) {
+        String tenant = rc.queryParam("org").isEmpty() ? null : rc.queryParam("org").get(0);
+        if (tenant == null || !tenant.equals(tenantOf(rc))) {
+            if (!rc.response().ended()) {
+                rc.response().setStatusCode(403).end();
+            }
+            return;
+        }
+        int page = rc.queryParam("page").isEmpty() ? 1 : Integer.parseInt(rc.queryParam("page").get(0));
+        int size = rc.queryParam("per_page").isEmpty() ? 50 : Integer.parseInt(rc.queryParam("per_page").get(0));
+        List<SampleFile> all = catalog.list(tenant, SandboxCatalog.INVOICES);
+        int from = Math.min(all.size(), (page - 1) * size);
+        JsonArray items = new JsonArray();
+        for (SampleFile f : all.subList(from, Math.min(all.size(), from + size))) {
+            items.add(new JsonObject().put("id", f.id()).put("name", f.name()).put("size", f.size())
+                    .put("etag", "\"v1\"").put("md5", f.md5Base64()));
+        }
+        rc.response().putHeader("Content-Type", "application/json")
+                .end(new JsonObject().put("page", page).put("items", items).encode());
+    }
+
+    /** Every seventh download answers 503 once: erphub retries it. */
+    private void download(RoutingContext rc, String upstream) {
+        String tenant = tenantOf(rc);
+        if (tenant == null) {
+            return;
+        }
+        SampleFile f = catalog.find(tenant, upstream, rc.pathParam("id"));
+        if (f == null) {
+            rc.response().setStatusCode(404).end();
+            return;
+        }
+        if (downloads.incrementAndGet() % 7 == 0) {
+            rc.response().setStatusCode(503).putHeader("Retry-After", "1").end("busy, try again");
+            return;
+        }
+        rc.response().putHeader("Content-Type", "application/octet-stream").end(Buffer.buffer(f.bytes()));
+    }
+
+    /** The ERP's import API: keeps each file once per Idempotency-Key; a repeat answers 409. */
+    private void erpImport(RoutingContext rc) {
+        String authorization = rc.request().getHeader("Authorization");
+        if (authorization == null || !authorization.startsWith("Bearer ")
+                || issuer.subjectOf(authorization.substring(7)) == null) {
+            rc.response().setStatusCode(401).end();
+            return;
+        }
+        String key = rc.request().getHeader("Idempotency-Key");
+        String name = rc.request().getHeader("X-Erphub-File-Name");
+        if (key == null || name == null) {
+            rc.response().setStatusCode(400).end("Idempotency-Key and X-Erphub-File-Name are required");
+            return;
+        }
+        try {
+            Path folder = Files.createDirectories(erpFolder.resolve(key.replaceAll("[^A-Za-z0-9._-]", "_")));
+            Path file = folder.resolve(URLDecoder.decode(name, StandardCharsets.UTF_8).replaceAll("[/\\\\]", "_"));
+            if (Files.exists(file)) {
+                rc.response().setStatusCode(409).end("already imported under this Idempotency-Key");
+                return;
+            }
+            Files.write(file, rc.body().buffer() == null ? new byte[0] : rc.body().buffer().getBytes());
+            rc.response().setStatusCode(201).end();
+        } catch (IOException e) {
+            rc.response().setStatusCode(500).end(e.toString());
+        }
+    }
+}
