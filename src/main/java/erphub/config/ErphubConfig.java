@@ -2,6 +2,7 @@ package erphub.config;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -38,6 +39,17 @@ public interface ErphubConfig {
     Destinations destinations();
 
     Events events();
+
+    /** The simulated upstream, token issuer, ERP API and SFTP server of the embedded default (never in prod). */
+    Sandbox sandbox();
+
+    Metrics metrics();
+
+    interface Metrics {
+        /** How often the dead-letter gauge is read from the ledger (a Quarkus scheduler period). */
+        @WithDefault("30s")
+        String deadLettersRefresh();
+    }
 
     /** Per-upstream endpoints that upstream route files reference as {@code {{erphub.upstreams.<id>.base-url}}}. */
     Map<String, UpstreamEndpoint> upstreams();

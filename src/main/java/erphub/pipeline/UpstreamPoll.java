@@ -68,9 +68,12 @@ public class UpstreamPoll {
     private final ErphubConfig config;
     private final PollStateStore polls;
     private final erphub.events.FileEvents events;
+    private final io.micrometer.core.instrument.MeterRegistry meters;
 
     public UpstreamPoll(UpstreamSpecs specs, TenantDirectory tenants, UpstreamHttp http, FileStateStore store,
-            ErphubConfig config, PollStateStore polls, erphub.events.FileEvents events) {
+            ErphubConfig config, PollStateStore polls, erphub.events.FileEvents events,
+            io.micrometer.core.instrument.MeterRegistry meters) {
+        this.meters = meters;
         this.polls = polls;
         this.events = events;
         this.specs = specs;
@@ -98,6 +101,13 @@ public class UpstreamPoll {
         String upstream = specs.forRoute(exchange.getFromRouteId()).upstreamId();
         lastPolls.put(upstream + "/" + tenant, new LastPoll(upstream, tenant, true, java.time.Instant.now(), null));
         polls.succeeded(upstream, tenant, started(exchange), claimed == null ? 0 : claimed.get());
+        timeList(upstream, "succeeded", exchange);
+    }
+
+    /** erphub.list.duration{upstream, outcome}: one tenant's whole listing (all pages), a histogram in Prometheus. */
+    private void timeList(String upstream, String outcome, Exchange exchange) {
+        meters.timer("erphub.list.duration", "upstream", upstream, "outcome", outcome)
+                .record(java.time.Duration.between(started(exchange), java.time.Instant.now()));
     }
 
     /** Records a tenant's failed poll with its reason; the route goes on with the next tenant and the next tick. */
@@ -113,6 +123,7 @@ public class UpstreamPoll {
         LastPoll previous = lastPolls.put(upstream + "/" + tenant,
                 new LastPoll(upstream, tenant, false, java.time.Instant.now(), reason));
         polls.failed(upstream, tenant, started(exchange), reason);
+        timeList(upstream, "failed", exchange);
         // A failing upstream is polled again and again: say so when it starts or changes, not every tick.
         if (previous == null || previous.ok() || !reason.equals(previous.error())) {
             LOG.warnf("Poll of %s for tenant %s failed: %s", upstream, tenant, reason);

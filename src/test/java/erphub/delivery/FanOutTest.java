@@ -107,6 +107,7 @@ class FanOutTest {
                     + "&autoCreateBucket=true&multiPartUpload=true&partSize=5242880");
             config.put("erphub.delivery.sweep-interval", "2000");
             config.put("erphub.delivery.replay-rate", "200");
+            config.put("erphub.metrics.dead-letters-refresh", "1s");
             return config;
         }
 
@@ -307,6 +308,10 @@ class FanOutTest {
             verifyOneDownload(f);
         }
 
+        // The dead letters waiting for a replay are a gauge by tenant and destination.
+        await().atMost(Duration.ofSeconds(30)).until(() -> TENANTS.stream().allMatch(t ->
+                metric(metrics(), "erphub_dead_letters", "destination=\"erp-api\"", "tenant=\"" + t + "\"") == 7));
+
         erp.down(false);
         DeadFilter filter = new DeadFilter(null, ExampleUpstreams.PAYROLL, "erp-api", from, null);
         ReplayResult dry = replay.replayMatching(filter, 1000, true, "test", "dry run");
@@ -331,7 +336,45 @@ class FanOutTest {
         assertEquals(0, replay.replayMatching(filter, 1000, true, "test", "again").count(), "nothing left dead");
     }
 
+    @Test
+    @Order(6)
+    void theMetricsOfTheRunArePlausibleWithBoundedTags() {
+        String m = metrics();
+        double delivered = TENANTS.stream().mapToDouble(t -> metric(m, "erphub_files_total", "tenant=\"" + t + "\"",
+                "outcome=\"delivered\"")).sum();
+        assertTrue(delivered >= 1002, "files delivered: " + delivered);
+        for (String destination : DESTINATIONS) {
+            double count = metric(m, "erphub_delivery_duration_seconds_count", "destination=\"" + destination + "\"",
+                    "outcome=\"delivered\"");
+            assertTrue(count >= 1002, destination + " deliveries timed: " + count);
+            assertTrue(m.contains("erphub_delivery_duration_seconds_bucket{destination=\"" + destination + "\""),
+                    "a latency histogram for " + destination);
+        }
+        assertTrue(metric(m, "erphub_list_duration_seconds_count", "upstream=\"payroll-exports\"", "outcome=\"succeeded\"") > 0);
+        assertTrue(m.contains("erphub_list_duration_seconds_bucket{"), "a list duration histogram");
+        assertTrue(metric(m, "erphub_token_requests_total", "outcome=\"issued\"") >= 9, "a token per client at least");
+        assertTrue(metric(m, "erphub_token_cache_hits_total") > metric(m, "erphub_token_requests_total", "outcome=\"issued\""),
+                "most requests are served from the token cache");
+        assertTrue(metric(m, "erphub_archive_bytes_total", "upstream=\"payroll-exports\"") > 1002 * 512 / 2);
+        assertTrue(metric(m, "camel_exchanges_total", "routeId=\"erphub-intake\"") >= 1002, "Camel route metrics");
+        for (String line : m.lines().filter(l -> !l.startsWith("#")).toList()) {
+            assertFalse(line.matches(".*(fileId|remoteId|fileName|exchangeId)=.*") || line.contains(".csv\"")
+                    || line.contains(".json\""), "unbounded tag: " + line);
+        }
+    }
+
     // ---------------------------------------------------------------- helpers
+
+    static String metrics() {
+        return io.restassured.RestAssured.get("/q/metrics").then().statusCode(200).extract().asString();
+    }
+
+    /** The sum of a metric's samples whose labels contain all the given label pairs. */
+    static double metric(String exposition, String name, String... labels) {
+        return exposition.lines().filter(l -> l.startsWith(name + "{") || l.startsWith(name + " "))
+                .filter(l -> java.util.Arrays.stream(labels).allMatch(l::contains))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+    }
 
     private void verifyOneDownload(RemoteFile f) {
         String path = ExampleUpstreams.payrollContentPath(f.remoteId());

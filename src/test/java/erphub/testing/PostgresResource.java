@@ -37,6 +37,12 @@ public class PostgresResource implements QuarkusTestResourceLifecycleManager {
                 "quarkus.datasource.\"postgresql\".password", "");
     }
 
+    /** Tests may hold the server, e.g. to stop it under a running application. */
+    @Override
+    public void inject(TestInjector injector) {
+        TestServers.inject(injector, postgres);
+    }
+
     @Override
     public void stop() {
         if (postgres != null) {
