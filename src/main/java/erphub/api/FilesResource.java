@@ -114,6 +114,32 @@ public class FilesResource {
                 deliveries.history(id).stream().map(DeliveryTransitionView::of).toList());
     }
 
+    /** Body of a reprocess request: why, for the ledger. */
+    public record ReprocessRequest(String comment) {
+    }
+
+    @POST
+    @Path("/files/{id}/reprocess")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Operation(summary = "Process a REJECTED or DEAD_LETTERED file again from its upstream, once the upstream fixed it")
+    @APIResponse(responseCode = "202", description = "Back to DISCOVERED: the next poll that lists it downloads it again",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = FileView.class)))
+    @APIResponse(responseCode = "409", description = "Not failed, or archived and delivered somewhere (replay it instead)")
+    public Response reprocess(@PathParam("id") long id, ReprocessRequest request) {
+        visible(id);
+        if (request == null || request.comment() == null || request.comment().isBlank()) {
+            throw new IllegalArgumentException("reprocessing needs a comment saying why (it is kept in the ledger)");
+        }
+        FileStateStore.Reprocess result = files.reprocess(id, "reprocess requested by " + caller.subject() + ": "
+                + request.comment());
+        return switch (result) {
+            case QUEUED -> Response.accepted(FileView.of(files.find(id).orElseThrow())).build();
+            case NOT_FAILED -> Problems.problem(409, "Conflict", "file " + id + " is not REJECTED or DEAD_LETTERED", null);
+            case HAS_DELIVERIES -> Problems.problem(409, "Conflict", "file " + id + " was archived and has deliveries:"
+                    + " replay its dead deliveries (POST /api/replays) instead", null);
+        };
+    }
+
     /**
      * A file pushed by a tenant's system instead of listed by a poll: it enters the pipeline at CLAIM, keyed by the
      * client's {@code Idempotency-Key}, so the same push repeated is answered with the first one's file.

@@ -21,7 +21,10 @@ final class SandboxCatalog {
 
     static final String PAYROLL = "payroll-exports";
     static final String INVOICES = "supplier-invoices";
-    /** The one file whose listed checksum is wrong: erphub rejects it (see the README's quick start). */
+    /**
+     * The one file whose listed checksum is wrong: erphub rejects it. The upstream corrects its list once the file
+     * has been downloaded, so an operator can have it processed again (see the README's quick start).
+     */
     static final String MALFORMED = "inv-000003";
 
     record SampleFile(String tenant, String upstream, String id, String name, Path path) {
@@ -49,11 +52,12 @@ final class SandboxCatalog {
             }
         }
 
-        String md5Base64() {
+        /** The MD5 as the upstream lists it: wrong for {@link #MALFORMED} until the upstream has corrected it. */
+        String md5Base64(boolean corrected) {
             try {
                 byte[] md5 = MessageDigest.getInstance("MD5").digest(bytes());
-                if (id.equals(MALFORMED)) {
-                    md5[0] ^= 1; // the upstream's list is wrong about this one
+                if (id.equals(MALFORMED) && !corrected) {
+                    md5[0] ^= 1;
                 }
                 return java.util.Base64.getEncoder().encodeToString(md5);
             } catch (NoSuchAlgorithmException e) {

@@ -335,6 +335,60 @@ public class FileStateStore {
         return query(sql.toString(), args.toArray());
     }
 
+    /** What a request to process a file again found. */
+    public enum Reprocess {
+        /** Back to DISCOVERED with an ended lease: the next poll that lists it downloads it again. */
+        QUEUED,
+        /** Not REJECTED or DEAD_LETTERED: nothing to do again. */
+        NOT_FAILED,
+        /** Its bytes were archived and delivered somewhere: dead deliveries are replayed, not downloaded again. */
+        HAS_DELIVERIES
+    }
+
+    /**
+     * Lets a REJECTED or DEAD_LETTERED file version be processed again once its upstream has fixed what was wrong
+     * (a corrected listing, a service back up): the row returns to DISCOVERED with its lease ended, so the next
+     * poll that lists the file claims it as a resumed claim and downloads it again. The reason is kept in the history.
+     */
+    public Reprocess reprocess(long fileId, String detail) {
+        Instant now = now();
+        try (Connection c = db.connection()) {
+            c.setAutoCommit(false);
+            try {
+                Locked row = lock(c, fileId, null);
+                if (row.state() != FileState.REJECTED && row.state() != FileState.DEAD_LETTERED) {
+                    c.rollback();
+                    return Reprocess.NOT_FAILED;
+                }
+                try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM file_delivery WHERE file_id = ?")) {
+                    ps.setLong(1, fileId);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        if (rs.next()) {
+                            c.rollback();
+                            return Reprocess.HAS_DELIVERIES;
+                        }
+                    }
+                }
+                try (PreparedStatement ps = c.prepareStatement("UPDATE file_version SET state = ?, reason = NULL,"
+                        + " lease_until = ?, archive_key = NULL, updated_at = ? WHERE id = ?")) {
+                    ps.setString(1, FileState.DISCOVERED.name());
+                    ps.setTimestamp(2, Timestamp.from(now.minusSeconds(1)));
+                    ps.setTimestamp(3, Timestamp.from(now));
+                    ps.setLong(4, fileId);
+                    ps.executeUpdate();
+                }
+                insertTransition(c, fileId, now, row.state(), FileState.DISCOVERED, row.attempt(), detail);
+                c.commit();
+                return Reprocess.QUEUED;
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            }
+        } catch (SQLException e) {
+            throw new StateStoreException("cannot reprocess file " + fileId + ": " + e.getMessage(), e);
+        }
+    }
+
     /** How many files are in each state (for the console's progress line). */
     public java.util.Map<String, Long> countByState() {
         return counts(db, "SELECT state, COUNT(*) FROM file_version GROUP BY state");

@@ -235,6 +235,12 @@ class ManagementApiTest {
         assertEquals(4, get(admin(), "/api/dead-letters?tenant=globex").jsonPath().getList("items").size(),
                 "globex's dead letters were not touched by acme's replay");
         long globexFile = get(admin(), "/api/dead-letters?tenant=globex").jsonPath().getLong("items[0].fileId");
+        given().auth().oauth2(admin()).contentType("application/json").body(Map.of("comment", "try again"))
+                .post("/api/files/" + globexFile + "/reprocess").then().statusCode(409)
+                .body("detail", org.hamcrest.Matchers.containsString("replay its dead deliveries"));
+        given().auth().oauth2(acme).contentType("application/json").body(Map.of("comment", "try again"))
+                .post("/api/files/" + fileId + "/reprocess").then().statusCode(409)
+                .body("detail", org.hamcrest.Matchers.endsWith("is not REJECTED or DEAD_LETTERED"));
         JsonPath oneFile = given().auth().oauth2(admin()).contentType("application/json")
                 .body(Map.of("fileId", globexFile, "dryRun", true, "comment", "look first")).post("/api/replays")
                 .then().statusCode(200).extract().jsonPath();

@@ -58,9 +58,21 @@ class SandboxIT {
             historyBefore = one.getList("history").size();
             delivered = ids.size();
             await().atMost(Duration.ofSeconds(30)).until(() -> app.output().contains("sandbox progress:"));
-            // The one file whose listed checksum is wrong is rejected, visibly.
+            // The one file whose listed checksum is wrong is rejected, visibly; once its upstream has corrected the
+            // listing, an operator has it processed again and it is delivered.
             await().atMost(Duration.ofSeconds(60)).until(() -> !api(app, token, "/api/files?state=REJECTED")
                     .getList("items").isEmpty());
+            long rejected = api(app, token, "/api/files?state=REJECTED").getLong("items[0].id");
+            HttpResponse<String> reprocess = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    URI.create(app.url("/api/files/" + rejected + "/reprocess"))).header("Authorization", "Bearer " + token)
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"comment\":\"supplier portal fixed its checksum\"}")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(202, reprocess.statusCode(), reprocess.body());
+            await().atMost(Duration.ofSeconds(60)).until(() -> "DELIVERED".equals(api(app, token, "/api/files/" + rejected)
+                    .getString("file.state")));
+            assertTrue(api(app, token, "/api/files/" + rejected).getList("history.detail").contains(
+                    "reprocess requested by sandbox-admin: supplier portal fixed its checksum"));
         }
         long erpImports = count(work.resolve("data/sandbox/erp"));
 
