@@ -79,9 +79,6 @@ public class DeadLettersResource {
         if (request == null) {
             throw new IllegalArgumentException("a replay request body is required");
         }
-        if (request.comment() == null || request.comment().isBlank()) {
-            throw new IllegalArgumentException("a replay needs a comment saying why (it is kept in the ledger)");
-        }
         boolean dryRun = Boolean.TRUE.equals(request.dryRun());
         ReplayResult result;
         if (request.fileId() != null) {
@@ -104,7 +101,7 @@ public class DeadLettersResource {
         }
         return new ReplayView(result.dryRun(), result.count(), result.capped(),
                 result.replayed().stream().map(d -> new ReplayedDelivery(d.fileId(), d.destination())).toList(),
-                result.dryRun() ? null : "replayed by " + caller.subject() + ": " + request.comment());
+                result.dryRun() ? null : DeliveryReplay.auditDetail(caller.subject(), request.comment()));
     }
 
     private static DeadCursor decode(String cursor) {

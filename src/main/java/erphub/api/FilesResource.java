@@ -175,7 +175,7 @@ public class FilesResource {
         if (unsafe.isPresent()) {
             throw new IllegalArgumentException("unsafe file name '" + FileNames.printable(fileName) + "': " + unsafe.get());
         }
-        long limit = tenants.limits(tenant).map(l -> Math.min(l.maxFileSize(), spec.maxFileSize())).orElse(spec.maxFileSize());
+        long limit = tenants.maxFileSize(tenant, spec.maxFileSize());
         if (contentLength != null && contentLength > limit) {
             return Problems.problem(413, "Content Too Large", "file of " + contentLength + " bytes is over the limit of "
                     + limit + " bytes", null);

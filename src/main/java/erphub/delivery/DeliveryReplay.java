@@ -43,6 +43,11 @@ public class DeliveryReplay {
         this.config = config;
     }
 
+    /** The ledger detail of a replay: who and why. */
+    public static String auditDetail(String actor, String comment) {
+        return "replayed by " + (actor == null || actor.isBlank() ? "unknown" : actor) + ": " + comment;
+    }
+
     /** What a replay did (or, as a dry run, would do): the deliveries it took. */
     public record ReplayResult(boolean dryRun, List<DeliveryRecord> replayed, boolean capped) {
         public int count() {
@@ -89,12 +94,12 @@ public class DeliveryReplay {
 
     private ReplayResult replay(List<DeliveryRecord> dead, boolean dryRun, boolean capped, String actor, String comment) {
         if (comment == null || comment.isBlank()) {
-            throw new IllegalArgumentException("a replay needs a comment saying why");
+            throw new IllegalArgumentException("a replay needs a comment saying why (it is kept in the ledger)");
         }
         if (dryRun) {
             return new ReplayResult(true, dead, capped);
         }
-        String detail = "replayed by " + (actor == null || actor.isBlank() ? "unknown" : actor) + ": " + comment;
+        String detail = auditDetail(actor, comment);
         List<DeliveryRecord> replayed = new ArrayList<>();
         for (DeliveryRecord d : dead) {
             Optional<DeliveryClaim> claim = deliveries.replay(d.fileId(), d.destination(), detail);

@@ -176,16 +176,11 @@ public class UpstreamPoll {
         Claim c = claim.get();
         ClaimedFile claimedFile = new ClaimedFile(c.fileId(), c.attempt(), file.tenant(), file.upstream(), file.remoteId(),
                 file.version(), file.name(), file.size(), file.checksum(), spec.checksumAlgorithm(),
-                file.downloadUrl(), maxFileSize(spec, file.tenant()), LocalDate.now(ZoneOffset.UTC).toString());
+                file.downloadUrl(), tenants.maxFileSize(file.tenant(), spec.maxFileSize()), LocalDate.now(ZoneOffset.UTC).toString());
         if (!c.resumed()) {
             events.discovered(claimedFile);
         }
         return claimedFile;
-    }
-
-    /** The lower of the upstream's and the tenant's size limit. */
-    private long maxFileSize(UpstreamSpec spec, String tenant) {
-        return tenants.limits(tenant).map(l -> Math.min(l.maxFileSize(), spec.maxFileSize())).orElse(spec.maxFileSize());
     }
 
     Auth auth(UpstreamSpec spec, String tenant) {

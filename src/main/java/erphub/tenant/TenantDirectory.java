@@ -68,6 +68,11 @@ public class TenantDirectory {
         return registry.tenant(tenant).flatMap(TenantSettings::kafkaTopic);
     }
 
+    /** The largest file accepted for the tenant from an upstream: the lower of the two limits. */
+    public long maxFileSize(String tenant, long upstreamLimit) {
+        return limits(tenant).map(l -> Math.min(l.maxFileSize(), upstreamLimit)).orElse(upstreamLimit);
+    }
+
     public Optional<TenantSettings.Limits> limits(String tenant) {
         return registry.tenant(tenant).map(TenantSettings::limits);
     }
