@@ -45,6 +45,23 @@ public interface ErphubConfig {
 
     Metrics metrics();
 
+    /** The Hawtio console of the embedded default, connected to this process's Jolokia agent. */
+    Console console();
+
+    interface Console {
+        /** On in the packaged embedded default ({@code %embedded}); off in tests and prod (Hawtio Online there). */
+        @WithDefault("false")
+        boolean enabled();
+
+        /** Interface the console listens on: loopback only, since the embedded console has no login. */
+        @WithDefault("127.0.0.1")
+        String host();
+
+        /** Port of the console; it serves {@code /hawtio}. */
+        @WithDefault("8090")
+        int port();
+    }
+
     interface Metrics {
         /** How often the dead-letter gauge is read from the ledger (a Quarkus scheduler period). */
         @WithDefault("30s")

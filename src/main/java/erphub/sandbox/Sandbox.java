@@ -18,12 +18,14 @@ import java.util.concurrent.atomic.AtomicLong;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Instance;
 
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 import erphub.api.Caller;
 import erphub.config.ErphubConfig;
+import erphub.console.HawtioConsole;
 import erphub.sandbox.SandboxCatalog.SampleFile;
 import erphub.state.DeliveryStore;
 import erphub.state.FileStateStore;
@@ -54,6 +56,9 @@ public class Sandbox {
     private final FileStateStore files;
     private final DeliveryStore deliveries;
     private final int port;
+    private final Instance<HawtioConsole> console;
+    private final boolean jolokiaStarts;
+    private final int jolokiaPort;
     private final AtomicLong downloads = new AtomicLong();
     private final AtomicInteger turn = new AtomicInteger();
     /** Files whose listing the simulated upstream has corrected (tenant/id). */
@@ -65,7 +70,12 @@ public class Sandbox {
     private ScheduledExecutorService timer;
 
     public Sandbox(ErphubConfig config, CredentialStore credentials, FileStateStore files, DeliveryStore deliveries,
-            @ConfigProperty(name = "quarkus.http.port", defaultValue = "8080") int port) {
+            @ConfigProperty(name = "quarkus.http.port", defaultValue = "8080") int port, Instance<HawtioConsole> console,
+            @ConfigProperty(name = "quarkus.camel.jolokia.server.auto-start", defaultValue = "true") boolean jolokiaStarts,
+            @ConfigProperty(name = "quarkus.camel.jolokia.server.port", defaultValue = "8778") int jolokiaPort) {
+        this.console = console;
+        this.jolokiaStarts = jolokiaStarts;
+        this.jolokiaPort = jolokiaPort;
         this.config = config;
         this.credentials = credentials;
         this.files = files;
@@ -147,10 +157,18 @@ public class Sandbox {
                 + "   API:      %s/api/files   (OpenAPI %s/q/openapi, Swagger UI %s/q/swagger-ui)%n"
                 + "   Admin token for the API (sandbox only, valid 12 h):%n     %s%n"
                 + "   Health:   %s/q/health   Metrics: %s/q/metrics%n"
-                + "   Routes:   Hawtio comes with the operations work; meanwhile see the log and /q/health%n"
+                + "   Routes:   %s%n"
                 + "=================================================================================",
                 config.sandbox().tenants(), base, config.dataDir().resolve("archive").toAbsolutePath(),
-                sftp.root().toAbsolutePath(), erpFolder.toAbsolutePath(), base, base, base, admin, base, base);
+                sftp.root().toAbsolutePath(), erpFolder.toAbsolutePath(), base, base, base, admin, base, base, routesLine());
+    }
+
+    private String routesLine() {
+        String jolokia = jolokiaStarts ? "Jolokia http://localhost:" + jolokiaPort + "/jolokia/" : "Jolokia is off";
+        if (console.isResolvable() && console.get().running()) {
+            return "Hawtio " + console.get().url() + " (Camel → routes; " + jolokia + " for other consoles)";
+        }
+        return jolokia + " (connect a Hawtio console to it)";
     }
 
     /** One new sample file, tenants and upstreams in turn. */

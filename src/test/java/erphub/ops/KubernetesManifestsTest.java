@@ -17,6 +17,7 @@ import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import org.eclipse.microprofile.config.ConfigProvider;
 import org.junit.jupiter.api.Test;
 import org.snakeyaml.engine.v2.api.Load;
 import org.snakeyaml.engine.v2.api.LoadSettings;
@@ -81,6 +82,10 @@ class KubernetesManifestsTest {
         Map<String, Object> container = at(resource("deployment.yaml"), "spec", "template", "spec", "containers", "0");
         assertEquals(8080, (Integer) at(container, "ports", "0", "containerPort"), "quarkus.http.port");
         assertEquals("http", at(container, "ports", "0", "name"));
+        // Hawtio Online finds the Jolokia agent by the port's name; the number is the agent's port here.
+        assertEquals("jolokia", at(container, "ports", "1", "name"));
+        assertEquals(ConfigProvider.getConfig().getValue("quarkus.camel.jolokia.server.port", Integer.class),
+                (Integer) at(container, "ports", "1", "containerPort"), "quarkus.camel.jolokia.server.port");
         for (String probe : List.of("startupProbe", "livenessProbe", "readinessProbe")) {
             String path = at(container, probe, "httpGet", "path");
             assertEquals("http", at(container, probe, "httpGet", "port"), probe);

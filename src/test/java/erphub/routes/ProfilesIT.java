@@ -1,5 +1,6 @@
 package erphub.routes;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -7,9 +8,12 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Base64;
+import java.util.HashMap;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
@@ -31,11 +35,17 @@ class ProfilesIT {
                     "QUARKUS_PROFILE", "prod",
                     "ERPHUB_DB_URL", db.get("quarkus.datasource.\"postgresql\".jdbc.url"),
                     "ERPHUB_DB_USER", "postgres",
-                    "ERPHUB_DB_PASSWORD", "unused-with-trust-auth");
+                    "ERPHUB_DB_PASSWORD", "unused-with-trust-auth",
+                    "ERPHUB_JOLOKIA_PASSWORD", "jolokia-in-prod-" + System.nanoTime());
+            int jolokia = TestServers.freePort();
+            Map<String, String> props = new HashMap<>(PackagedApp.SANDBOX_AS_THE_PROFILE_SAYS);
+            props.put("quarkus.camel.jolokia.server.auto-start", "true");
+            props.put("quarkus.camel.jolokia.server.port", String.valueOf(jolokia));
+            props.put("erphub.console.enabled", "");
             // The demo tenants' registry is present, as in a checkout: prod must still start no sandbox.
             Files.createDirectories(work.resolve("config"));
             Files.writeString(work.resolve("config/tenants.yaml"), "tenants: []\n");
-            try (PackagedApp app = PackagedApp.start(work, PackagedApp.SANDBOX_AS_THE_PROFILE_SAYS, env)) {
+            try (PackagedApp app = PackagedApp.start(work, props, env)) {
                 app.awaitReady(Duration.ofSeconds(60));
 
                 String ready = HttpClient.newHttpClient().send(
@@ -57,6 +67,20 @@ class ProfilesIT {
                         HttpRequest.newBuilder(URI.create(app.url("/q/swagger-ui/"))).build(),
                         HttpResponse.BodyHandlers.ofString()).statusCode();
                 assertTrue(swagger == 404, "no Swagger UI in prod: " + swagger);
+
+                // Route inspection in prod: Jolokia answers only with the Secret's credentials; no embedded console.
+                URI version = URI.create("http://127.0.0.1:" + jolokia + "/jolokia/version");
+                HttpResponse<String> anonymous = HttpClient.newHttpClient().send(HttpRequest.newBuilder(version).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertEquals(401, anonymous.statusCode(), anonymous.body());
+                String basic = Base64.getEncoder().encodeToString(
+                        ("hawtio:" + env.get("ERPHUB_JOLOKIA_PASSWORD")).getBytes(StandardCharsets.UTF_8));
+                HttpResponse<String> operator = HttpClient.newHttpClient().send(HttpRequest.newBuilder(version)
+                        .header("Authorization", "Basic " + basic).build(), HttpResponse.BodyHandlers.ofString());
+                assertEquals(200, operator.statusCode(), operator.body());
+                assertTrue(operator.body().contains("\"agent\""), operator.body());
+                assertFalse(app.output().contains(env.get("ERPHUB_JOLOKIA_PASSWORD")), "the Jolokia password is never logged");
+                assertFalse(app.output().contains("Hawtio console at"), "no embedded Hawtio console in prod");
             }
         } finally {
             postgres.stop();

@@ -63,6 +63,13 @@ public final class PackagedApp implements AutoCloseable {
         if (!systemProperties.containsKey("erphub.sandbox.enabled")) {
             command.add("-Derphub.sandbox.enabled=false");
         }
+        // Jolokia and the Hawtio console listen on fixed ports: also only where a test asks for them.
+        if (!systemProperties.containsKey("quarkus.camel.jolokia.server.auto-start")) {
+            command.add("-Dquarkus.camel.jolokia.server.auto-start=false");
+        }
+        if (!systemProperties.containsKey("erphub.console.enabled")) {
+            command.add("-Derphub.console.enabled=false");
+        }
         // An empty value sets nothing: the profile decides (see SANDBOX_AS_THE_PROFILE_SAYS).
         systemProperties.forEach((k, v) -> {
             if (!v.isEmpty()) {

@@ -1,0 +1,188 @@
+package erphub.ops;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.File;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.Keys;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+import erphub.testing.PackagedApp;
+import erphub.testing.TestServers;
+import io.restassured.path.json.JsonPath;
+
+/**
+ * Route inspection as an operator does it: the packaged jar on the embedded default (sandbox and Hawtio console
+ * on), opened in headless Chromium (Debian's chromium and chromedriver, no browser download). The operator adds a
+ * connection to erphub's Jolokia agent in Hawtio's Connect page, connects, opens Camel's routes and sees every
+ * route that Jolokia reports. The picture is saved as {@code target/hawtio/camel-routes.png}.
+ */
+class HawtioConsoleIT {
+
+    private static final Path CHROMEDRIVER = Path.of(System.getProperty("test.chromedriver", "/usr/bin/chromedriver"));
+    private static final Path CHROMIUM = Path.of(System.getProperty("test.chromium", "/usr/bin/chromium"));
+    private static final By CONNECTED = By.xpath("//header//div[contains(@class,'toolbar__item')][normalize-space()='erphub']");
+    private static final Path SCREENSHOT = Path.of("target/hawtio/camel-routes.png");
+
+    @Test
+    void anOperatorSeesErphubsRoutesInHawtioThroughJolokia() throws Exception {
+        assertTrue(Files.isExecutable(CHROMEDRIVER) && Files.isExecutable(CHROMIUM), "this test drives Debian's "
+                + "chromium through its chromedriver: apt-get install -y chromium chromium-driver (.ci/run does)");
+        Path work = TestServers.scratchDir("hawtio-");
+        Files.createDirectories(work.resolve("config"));
+        Files.copy(Path.of("config/tenants.yaml"), work.resolve("config/tenants.yaml"));
+        int jolokia = TestServers.freePort();
+        int console = TestServers.freePort();
+        Map<String, String> props = new HashMap<>(PackagedApp.SANDBOX_AS_THE_PROFILE_SAYS);
+        props.put("erphub.destinations.sftp.port", String.valueOf(TestServers.freePort()));
+        props.put("quarkus.camel.jolokia.server.auto-start", "true");
+        props.put("quarkus.camel.jolokia.server.port", String.valueOf(jolokia));
+        props.put("erphub.console.enabled", "true");
+        props.put("erphub.console.port", String.valueOf(console));
+
+        try (PackagedApp app = PackagedApp.start(work, props)) {
+            app.awaitReady(Duration.ofSeconds(90));
+            Set<String> routeIds = routeIdsFromJolokia(jolokia);
+            assertTrue(routeIds.contains("upstream-payroll-exports"), routeIds.toString());
+            assertTrue(app.output().contains("http://localhost:" + console + "/hawtio"), "the banner names the console");
+
+            WebDriver browser = chromium();
+            try {
+                String base = "http://localhost:" + console + "/hawtio";
+                WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(60));
+                browser.get(base + "/connect/remote");
+                addConnection(browser, wait, "erphub", jolokia);
+
+                // Connect opens the connection (Hawtio's ?con=<id>) in a window named after it: here the same tab.
+                String consoleWindow = browser.getWindowHandle();
+                wait.until(ExpectedConditions.elementToBeClickable(
+                        By.xpath("//button[normalize-space()='Connect' and not(@disabled)]"))).click();
+                wait.until(d -> d.getWindowHandles().size() > 1 || !d.findElements(CONNECTED).isEmpty());
+                for (String handle : browser.getWindowHandles()) {
+                    if (!handle.equals(consoleWindow)) {
+                        browser.switchTo().window(handle);
+                    }
+                }
+                // The header's connection status: this window now talks to erphub's Jolokia agent.
+                wait.until(ExpectedConditions.presenceOfElementLocated(CONNECTED));
+
+                // Camel → the context's routes folder: the table of routes with their state and statistics.
+                wait.until(ExpectedConditions.elementToBeClickable(By.xpath("//nav//a[normalize-space()='Camel']")))
+                        .click();
+                wait.until(ExpectedConditions.elementToBeClickable(
+                        By.xpath("//*[@role='tree']//*[normalize-space(text())='routes']"))).click();
+                wait.until(d -> routeIds.stream().allMatch(id -> mainText(d).contains(id)));
+
+                String shown = mainText(browser);
+                List<String> missing = new ArrayList<>();
+                routeIds.forEach(id -> {
+                    if (!shown.contains(id)) {
+                        missing.add(id);
+                    }
+                });
+                assertEquals(List.of(), missing, "routes Jolokia reports but Hawtio does not show");
+                Files.createDirectories(SCREENSHOT.getParent());
+                File png = ((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE);
+                Files.copy(png.toPath(), SCREENSHOT, StandardCopyOption.REPLACE_EXISTING);
+                assertTrue(Files.size(SCREENSHOT) > 10_000, "screenshot " + SCREENSHOT);
+                // The data came through the connection to port {jolokia}, not the console's own JVM view.
+                assertTrue(browser.getCurrentUrl().startsWith(base), browser.getCurrentUrl());
+                assertFalse(String.valueOf(((JavascriptExecutor) browser).executeScript(
+                        "return sessionStorage.getItem('connect.currentConnection')")).equals("null"));
+            } catch (RuntimeException | AssertionError e) {
+                // What the browser showed when it went wrong, next to the expected picture.
+                Files.createDirectories(SCREENSHOT.getParent());
+                Files.copy(((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE).toPath(),
+                        SCREENSHOT.resolveSibling("failure.png"), StandardCopyOption.REPLACE_EXISTING);
+                Files.writeString(SCREENSHOT.resolveSibling("failure.html"), browser.getPageSource());
+                throw e;
+            } finally {
+                browser.quit();
+            }
+        }
+    }
+
+    private static void addConnection(WebDriver browser, WebDriverWait wait, String name, int port) {
+        wait.until(ExpectedConditions.elementToBeClickable(
+                By.xpath("//button[contains(normalize-space(), 'Add connection')]"))).click();
+        type(wait, "connection-form-name", name);
+        WebElement scheme = wait.until(ExpectedConditions.presenceOfElementLocated(By.id("connection-form-scheme")));
+        if (scheme.isSelected()) {
+            // The form starts on HTTPS; the embedded Jolokia agent speaks plain HTTP on loopback.
+            ((JavascriptExecutor) browser).executeScript("arguments[0].click()", scheme);
+        }
+        type(wait, "connection-form-host", "127.0.0.1");
+        type(wait, "connection-form-port", String.valueOf(port));
+        type(wait, "connection-form-path", "/jolokia/");
+        wait.until(ExpectedConditions.elementToBeClickable(
+                By.xpath("//footer//button[normalize-space()='Add'] | //div[contains(@class,'modal')]//button[normalize-space()='Add']")))
+                .click();
+        wait.until(ExpectedConditions.presenceOfElementLocated(By.xpath("//*[normalize-space(text())='" + name + "']")));
+    }
+
+    private static void type(WebDriverWait wait, String id, String value) {
+        WebElement input = wait.until(ExpectedConditions.elementToBeClickable(By.id(id)));
+        input.sendKeys(Keys.chord(Keys.CONTROL, "a"), Keys.BACK_SPACE);
+        input.sendKeys(value);
+    }
+
+    private static String mainText(WebDriver browser) {
+        return browser.findElements(By.tagName("main")).stream().map(WebElement::getText).reduce("", String::concat);
+    }
+
+    private static WebDriver chromium() {
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary(CHROMIUM.toFile());
+        options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--window-size=1440,1000");
+        ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile())
+                .usingAnyFreePort().build();
+        return new ChromeDriver(service, options);
+    }
+
+    /** The route ids erphub's Jolokia agent reports: what the page must show. */
+    private static Set<String> routeIdsFromJolokia(int port) throws Exception {
+        HttpRequest read = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/jolokia/"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"type\":\"read\",\"mbean\":\"org.apache.camel:context=erphub,"
+                        + "type=routes,name=*\",\"attribute\":\"RouteId\"}"))
+                .build();
+        Set<String> ids = new TreeSet<>();
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            HttpResponse<String> response = HttpClient.newHttpClient().send(read, HttpResponse.BodyHandlers.ofString());
+            Map<String, Map<String, String>> value = new JsonPath(response.body()).getMap("value");
+            ids.clear();
+            value.values().forEach(attributes -> ids.add(attributes.get("RouteId")));
+            return ids.size() > 5;
+        });
+        return ids;
+    }
+}
