@@ -19,7 +19,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import jakarta.inject.Inject;
 
@@ -41,12 +40,12 @@ import erphub.state.Transition;
 import erphub.testing.ExampleUpstreams;
 import erphub.testing.ExampleUpstreams.RemoteFile;
 import erphub.testing.InjectTestServer;
+import erphub.testing.TokenRequests;
 import erphub.testing.TokenSubjectPattern;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import no.nav.security.mock.oauth2.MockOAuth2Server;
-import okhttp3.mockwebserver.RecordedRequest;
 
 /**
  * The two built-in example upstreams, 3 tenants x 200 files each, through LIST -> CLAIM -> DOWNLOAD ->
@@ -205,22 +204,8 @@ class FileIntakeTest {
                 .size();
     }
 
-    private int drainTokenRequests() throws InterruptedException {
-        int n = 0;
-        while (true) {
-            RecordedRequest r;
-            try {
-                r = oauth2.takeRequest(300, TimeUnit.MILLISECONDS);
-            } catch (RuntimeException noMoreRequests) {
-                return n;
-            }
-            if (r == null) {
-                return n;
-            }
-            if (r.getPath() != null && r.getPath().endsWith("/token")) {
-                n++;
-            }
-        }
+    private int drainTokenRequests() {
+        return TokenRequests.drain(oauth2);
     }
 
     private long countInState(FileState state) throws Exception {

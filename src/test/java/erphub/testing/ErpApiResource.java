@@ -159,6 +159,11 @@ public class ErpApiResource implements QuarkusTestResourceLifecycleManager {
         TestServers.inject(injector, api);
     }
 
+    /** The running ERP API, for callers outside a Quarkus test (the benchmark). */
+    public ErpApi api() {
+        return api;
+    }
+
     @Override
     public void stop() {
         if (server != null) {

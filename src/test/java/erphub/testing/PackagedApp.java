@@ -139,6 +139,10 @@ public final class PackagedApp implements AutoCloseable {
         throw new IllegalStateException("no VmRSS for " + process.pid());
     }
 
+    public long pid() {
+        return process.pid();
+    }
+
     public String url(String path) {
         return "http://127.0.0.1:" + port + path;
     }

@@ -17,8 +17,8 @@ import software.amazon.awssdk.services.s3.S3Client;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 
 /**
- * A real S3-compatible server: s3proxy (in-memory "transient" store) as its own process on a free
- * 127.0.0.1 port. Its fat jar carries classes that clash with Quarkus, so it never joins the test
+ * A real S3-compatible server: s3proxy (in-memory "transient" store, or a folder on disk for large
+ * volumes) as its own process on a free 127.0.0.1 port. Its fat jar carries classes that clash with Quarkus, so it never joins the test
  * classpath; the build copies it to target/test-servers.
  */
 public class S3ServerResource implements QuarkusTestResourceLifecycleManager {
@@ -27,8 +27,23 @@ public class S3ServerResource implements QuarkusTestResourceLifecycleManager {
     public static final String SECRET_KEY = "erphub-test-secret-key";
     public static final String REGION = "us-east-1";
 
+    private final Path filesystemStore;
     private Process process;
     private S3Client client;
+
+    public S3ServerResource() {
+        this(null);
+    }
+
+    /** Objects kept as files below {@code filesystemStore} ({@code <bucket>/<key>}) instead of in memory. */
+    public S3ServerResource(Path filesystemStore) {
+        this.filesystemStore = filesystemStore;
+    }
+
+    /** A client for the running server (path-style, the test credentials). */
+    public S3Client client() {
+        return client;
+    }
 
     @Override
     public Map<String, String> start() {
@@ -46,7 +61,8 @@ public class S3ServerResource implements QuarkusTestResourceLifecycleManager {
                     "s3proxy.authorization=aws-v2-or-v4",
                     "s3proxy.identity=" + ACCESS_KEY,
                     "s3proxy.credential=" + SECRET_KEY,
-                    "jclouds.provider=transient",
+                    filesystemStore == null ? "jclouds.provider=transient"
+                            : "jclouds.provider=filesystem\njclouds.filesystem.basedir=" + filesystemStore,
                     "jclouds.identity=" + ACCESS_KEY,
                     "jclouds.credential=" + SECRET_KEY,
                     "jclouds.regions=" + REGION,

@@ -39,7 +39,7 @@ public class SftpServerResource implements QuarkusTestResourceLifecycleManager {
         private int port;
         private SshServer server;
 
-        SftpServer(Path work) throws IOException {
+        public SftpServer(Path work) throws IOException {
             this.work = work;
             this.root = Files.createDirectories(work.resolve("root"));
             this.knownHosts = work.resolve("known_hosts");

@@ -1,0 +1,825 @@
+package erphub.bench;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.URLDecoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.awaitility.core.ConditionTimeoutException;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+
+import erphub.testing.ErpApiResource;
+import erphub.testing.KafkaBrokerResource;
+import erphub.testing.PackagedApp;
+import erphub.testing.PayrollFileServer;
+import erphub.testing.PostgresResource;
+import erphub.testing.S3ServerResource;
+import erphub.testing.SftpServerResource;
+import erphub.testing.TestServers;
+import erphub.testing.TestTenants;
+import com.nimbusds.oauth2.sdk.TokenRequest;
+
+import no.nav.security.mock.oauth2.MockOAuth2Server;
+import no.nav.security.mock.oauth2.OAuth2Config;
+import no.nav.security.mock.oauth2.http.NettyWrapper;
+import no.nav.security.mock.oauth2.token.DefaultOAuth2TokenCallback;
+import no.nav.security.mock.oauth2.token.OAuth2TokenCallback;
+import no.nav.security.mock.oauth2.token.OAuth2TokenProvider;
+import software.amazon.awssdk.services.s3.model.CreateBucketRequest;
+
+/**
+ * erphub against the legacy pattern and the raw I/O limit, side by side, in one run on this machine
+ * ({@code ./mvnw -Pbench verify}; not part of the default test run). Real servers on 127.0.0.1: a streaming HTTP
+ * upstream, mock-oauth2-server, s3proxy on disk, MINA SSHD, an HTTP ERP API, a Kafka broker, PostgreSQL.
+ * <ul>
+ * <li>erphub: the packaged jar in {@code prod} (PostgreSQL ledger, S3 archive, Kafka hand-off), list → claim →
+ * download → archive → ERP API + SFTP + Kafka.</li>
+ * <li>legacy and raw: {@link BaselineClient}.</li>
+ * </ul>
+ * Every run is checked at the destinations (counts and SHA-256 of every file in S3, at the ERP API, on the SFTP
+ * server; Kafka record counts) before its figures count. Prints a table and writes
+ * {@code target/benchmark/benchmark.json}.
+ */
+class Benchmark {
+
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final List<String> SYSTEMS = List.of("erphub", "legacy", "raw");
+    private static final String HEAP = "-Xmx512m";
+    private static final int RAW_WORKERS = 16;
+
+    /** A workload: tenants × files of a size, or (upstreams > 0) tenants × upstreams polls with nothing new. */
+    record Workload(String id, String title, int tenants, int filesPerTenant, long fileSize, int upstreams) {
+        List<String> tenantIds() {
+            return java.util.stream.IntStream.rangeClosed(1, tenants).mapToObj(i -> String.format("%s%03d", id, i)).toList();
+        }
+
+        long items() {
+            return upstreams > 0 ? (long) tenants * upstreams : (long) tenants * filesPerTenant;
+        }
+    }
+
+    /** {@code -Dbench.quick=true}: the same workloads, small, to try the harness itself in a minute or two. */
+    static final List<Workload> WORKLOADS = Boolean.getBoolean("bench.quick")
+            ? List.of(new Workload("a", "quick: 50 files of 10 KiB, 5 tenants", 5, Integer.getInteger("bench.quick.files", 10), 10 * 1024, 0),
+                    new Workload("b", "quick: 2 files of 5 MiB", 2, 1, 5L << 20, 0),
+                    new Workload("c", "quick: poll of 60 pairs", 10, 0, 0, 6))
+            : List.of(new Workload("a", "5,000 files of 10 KiB, 50 tenants", 50, 100, 10 * 1024, 0),
+                    new Workload("b", "20 files of 50 MiB", 4, 5, 50L << 20, 0),
+                    new Workload("c", "poll of 12,000 (tenant, upstream) pairs, nothing new", 200, 0, 0, 60));
+
+    /** One system's figures for one workload. */
+    record Figures(String workload, String system, long items, long bytes, double wallSeconds, double p50Millis,
+            double p99Millis, long tokenRequests, double cpuSeconds, long peakHeapBytes, long peakRssKiB) {
+        double itemsPerSecond() {
+            return items / wallSeconds;
+        }
+
+        double mibPerSecond() {
+            return bytes / 1048576.0 / wallSeconds;
+        }
+    }
+
+    private static PostgresResource postgres;
+    private static String postgresUrl;
+    private static KafkaBrokerResource kafka;
+    private static String bootstrap;
+    private static S3ServerResource s3;
+    private static Path s3Store;
+    private static Map<String, String> s3Config;
+    private static MockOAuth2Server oauth2;
+    private static ErpApiResource erp;
+    private static Path work;
+
+    @BeforeAll
+    static void startServers() throws Exception {
+        // The JDK's HTTP server (upstream, ERP API) writes headers and body as two segments; without TCP_NODELAY
+        // every request after the first on a connection waited ~40 ms for a delayed ACK (38 ms per download).
+        System.setProperty("sun.net.httpserver.nodelay", "true");
+        work = TestServers.scratchDir("bench-");
+        postgres = new PostgresResource();
+        postgresUrl = postgres.start().get("quarkus.datasource.\"postgresql\".jdbc.url");
+        kafka = new KafkaBrokerResource();
+        bootstrap = kafka.start().get("test.kafka.bootstrap-servers");
+        s3Store = Files.createDirectories(work.resolve("s3"));
+        s3 = new S3ServerResource(s3Store);
+        s3Config = s3.start();
+        // mock-oauth2-server on Netty: its default MockWebServer kept every closed connection open (20,000 file
+        // descriptors after the legacy client's token-per-request runs) and delayed each reused one by ~40 ms.
+        oauth2 = new MockOAuth2Server(new OAuth2Config(false, null, null, false, new OAuth2TokenProvider(),
+                Set.of(new CountingTokens("upstream"), new CountingTokens("erp")), new NettyWrapper()));
+        oauth2.start(InetAddress.getByName(TestServers.LOOPBACK), TestServers.freePort());
+        erp = new ErpApiResource();
+        erp.start();
+    }
+
+    @AfterAll
+    static void stopServers() {
+        erp.stop();
+        oauth2.shutdown();
+        s3.stop();
+        kafka.stop();
+        postgres.stop();
+    }
+
+    @Test
+    void erphubAgainstTheLegacyPatternAndTheRawLimit() throws Exception {
+        long started = System.nanoTime();
+        List<Figures> runs = new ArrayList<>();
+        // -Dbench.workloads=a,b -Dbench.systems=raw: a part of the benchmark (the report needs all three systems).
+        List<String> onlyWorkloads = List.of(System.getProperty("bench.workloads", "a,b,c").split(","));
+        List<String> onlySystems = List.of(System.getProperty("bench.systems", String.join(",", SYSTEMS)).split(","));
+        for (Workload w : WORKLOADS) {
+            for (String system : SYSTEMS) {
+                if (!onlyWorkloads.contains(w.id()) || !onlySystems.contains(system)) {
+                    continue;
+                }
+                Figures f = run(w, system);
+                System.out.println("[bench] " + f);
+                runs.add(f);
+            }
+        }
+        double minutes = (System.nanoTime() - started) / 60e9;
+        if (runs.size() == WORKLOADS.size() * SYSTEMS.size()) {
+            report(runs, minutes);
+        }
+    }
+
+    private Figures run(Workload w, String system) throws Exception {
+        String name = w.id() + "-" + system;
+        Path runDir = Files.createDirectories(work.resolve(name));
+        try (PayrollFileServer upstream = new PayrollFileServer()) {
+            Map<String, String> expected = new HashMap<>(); // file name -> sha256
+            for (String tenant : w.tenantIds()) {
+                for (int i = 1; i <= w.filesPerTenant(); i++) {
+                    String id = String.format("%s-%04d", tenant, i);
+                    expected.put(id + ".bin", PayrollFileServer.sha256(id, w.fileSize()));
+                }
+            }
+            SftpServerResource.SftpServer sftp = new SftpServerResource.SftpServer(runDir.resolve("sftp"));
+            sftp.start();
+            erp.api().reset();
+            String bucket = "bench-" + name;
+            s3.client().createBucket(CreateBucketRequest.builder().bucket(bucket).build());
+            String filesTopic = "bench-" + name + "-files";
+            createTopics(Map.of(filesTopic, 1, "bench-" + name + "-intake", 8, "bench-" + name + "-events", 1));
+            drainTokenRequests();
+            Destinations destinations = new Destinations(upstream, sftp, bucket, filesTopic);
+            Figures f = "erphub".equals(system)
+                    ? erphub(w, name, runDir, destinations, expected)
+                    : baseline(w, system, runDir, destinations, expected);
+            if (w.upstreams() == 0) {
+                verify(name, destinations, expected);
+            }
+            sftp.stop();
+            deleteTree(runDir.resolve("sftp"));
+            deleteTree(s3Store.resolve(bucket));
+            return f;
+        }
+    }
+
+    private record Destinations(PayrollFileServer upstream, SftpServerResource.SftpServer sftp, String bucket,
+            String filesTopic) {
+    }
+
+    // ------------------------------------------------------------------------------------------------ erphub
+
+    private Figures erphub(Workload w, String name, Path runDir, Destinations d, Map<String, String> expected)
+            throws Exception {
+        String database = "bench_" + name.replace('-', '_');
+        try (Connection c = DriverManager.getConnection(postgresUrl, "postgres", "");
+                Statement s = c.createStatement()) {
+            s.execute("CREATE DATABASE " + database);
+        }
+        String dbUrl = postgresUrl.replaceFirst("/postgres(\\?|$)", "/" + database + "$1");
+
+        List<String> upstreams = new ArrayList<>();
+        Path routes = Files.createDirectories(runDir.resolve("routes"));
+        if (w.upstreams() > 0) {
+            for (int u = 1; u <= w.upstreams(); u++) {
+                String id = String.format("bench-u%02d", u);
+                upstreams.add(id);
+                Files.writeString(routes.resolve(id + ".yaml"), operatorRoute(id, d.upstream().baseUrl()));
+            }
+        } else {
+            upstreams.add("payroll-exports");
+        }
+        TestTenants registry = new TestTenants();
+        for (String tenant : w.tenantIds()) {
+            Map<String, String> subscriptions = new LinkedHashMap<>();
+            upstreams.forEach(u -> subscriptions.put(u, "payroll"));
+            registry.tenant(tenant, subscriptions).client(tenant + "-erp", "bench-" + tenant + "-erp");
+        }
+        Map<String, String> registryConfig = registry.write("bench-" + name);
+        Path credentials = Files.createDirectories(runDir.resolve("credentials"));
+        Map<String, String> props = new HashMap<>();
+        registryConfig.forEach((key, value) -> {
+            if (key.startsWith("erphub.credentials.")) {
+                // erphub.credentials.<ref>.<field> -> <dir>/<ref>/<field>, as a mounted Secret has it
+                String rest = key.substring("erphub.credentials.".length());
+                Path file = credentials.resolve(rest.substring(0, rest.lastIndexOf('.')))
+                        .resolve(rest.substring(rest.lastIndexOf('.') + 1));
+                write(file, value);
+            } else {
+                props.put(key, value);
+            }
+        });
+        int jolokia = TestServers.freePort();
+        String jolokiaPassword = "bench-" + System.nanoTime();
+        props.put("quarkus.camel.jolokia.server.auto-start", "true");
+        props.put("quarkus.camel.jolokia.server.port", String.valueOf(jolokia));
+        props.put("erphub.routes.dir", routes.toString());
+        props.put("erphub.upstreams.payroll-exports.poll-interval", "1000");
+        props.put("erphub.sandbox.enabled", "");
+
+        Map<String, String> env = new HashMap<>();
+        env.put("QUARKUS_PROFILE", "prod");
+        env.put("ERPHUB_DB_URL", dbUrl);
+        env.put("ERPHUB_DB_USER", "postgres");
+        env.put("ERPHUB_DB_PASSWORD", "unused-with-trust-auth");
+        env.put("ERPHUB_KAFKA_BOOTSTRAP_SERVERS", bootstrap);
+        env.put("ERPHUB_INTAKE_TOPIC", "bench-" + name + "-intake");
+        env.put("ERPHUB_FILES_TOPIC", d.filesTopic());
+        env.put("ERPHUB_EVENTS_TOPIC", "bench-" + name + "-events");
+        env.put("ERPHUB_S3_BUCKET", d.bucket());
+        env.put("ERPHUB_S3_OVERRIDE_ENDPOINT", "true");
+        env.put("ERPHUB_S3_ENDPOINT", s3Config.get("test.s3.endpoint"));
+        env.put("ERPHUB_S3_PATH_STYLE", "true");
+        env.put("ERPHUB_S3_REGION", s3Config.get("test.s3.region"));
+        env.put("AWS_ACCESS_KEY_ID", s3Config.get("test.s3.access-key"));
+        env.put("AWS_SECRET_ACCESS_KEY", s3Config.get("test.s3.secret-key"));
+        env.put("ERPHUB_SFTP_HOST", TestServers.LOOPBACK);
+        env.put("ERPHUB_SFTP_PORT", String.valueOf(d.sftp().port()));
+        env.put("ERPHUB_SFTP_USER", SftpServerResource.USER);
+        env.put("ERPHUB_SFTP_PASSWORD", SftpServerResource.PASSWORD);
+        env.put("ERPHUB_SFTP_KNOWN_HOSTS", d.sftp().knownHosts().toString());
+        env.put("ERPHUB_ERP_API_URL", erp.api().baseUrl());
+        env.put("ERPHUB_ERP_TOKEN_URL", oauth2.tokenEndpointUrl("erp").toString());
+        env.put("PAYROLL_EXPORTS_BASE_URL", d.upstream().baseUrl());
+        env.put("PAYROLL_EXPORTS_TOKEN_URL", oauth2.tokenEndpointUrl("upstream").toString());
+        env.put("ERPHUB_TENANTS_REGISTRY", props.remove("erphub.tenants.registry-file"));
+        env.put("ERPHUB_CREDENTIALS_DIR", credentials.toString());
+        env.put("ERPHUB_JOLOKIA_PASSWORD", jolokiaPassword);
+
+        // JDK Flight Recorder (its default, low-overhead settings) on every erphub run: where the CPU went.
+        Path recording = runDir.resolve("erphub.jfr").toAbsolutePath();
+        String jfr = "-XX:StartFlightRecording=filename=" + recording + ",settings=default,dumponexit=true";
+        Figures figures;
+        try (PackagedApp app = PackagedApp.start(runDir.resolve("app"), props, env, HEAP, jfr)) {
+            app.awaitReady(Duration.ofMinutes(2));
+            JolokiaHeap heap = new JolokiaHeap(jolokia, jolokiaPassword);
+            try (Connection db = DriverManager.getConnection(dbUrl, "postgres", "")) {
+                figures = w.upstreams() > 0 ? erphubPolls(w, app, db, heap) : erphubFiles(w, app, db, heap, d);
+            } finally {
+                heap.stop();
+            }
+        }
+        if (Files.isRegularFile(recording)) {
+            Map<String, Object> hot = HotMethods.of(recording, 15);
+            PROFILES.put(w.id(), hot);
+            System.out.println("[bench] erphub profile, workload " + w.id() + " (whole process life, JFR): "
+                    + JSON.writeValueAsString(hot));
+        }
+        return figures;
+    }
+
+    /** Per workload, where erphub's CPU went (JFR execution samples). */
+    private static final Map<String, Object> PROFILES = new LinkedHashMap<>();
+
+    private Figures erphubFiles(Workload w, PackagedApp app, Connection db, JolokiaHeap heap, Destinations d)
+            throws Exception {
+        drainTokenRequests();
+        long cpuBefore = cpuNanos(app.pid());
+        Instant t0 = Instant.now();
+        for (String tenant : w.tenantIds()) {
+            for (int i = 1; i <= w.filesPerTenant(); i++) {
+                d.upstream().add(tenant, String.format("%s-%04d", tenant, i), w.fileSize());
+            }
+        }
+        long n = w.items();
+        awaitUntil(Duration.ofMinutes(10), app, () -> {
+            long failed = single(db, "SELECT COUNT(*) FROM file_version WHERE state IN ('REJECTED', 'DEAD_LETTERED',"
+                    + " 'PARTIALLY_DELIVERED')");
+            if (failed > 0) {
+                throw new IllegalStateException(failed + " files failed: " + rows(db, "SELECT remote_id, state, reason"
+                        + " FROM file_version WHERE state <> 'DELIVERED' FETCH FIRST 5 ROWS ONLY"));
+            }
+            return single(db, "SELECT COUNT(*) FROM file_version WHERE state = 'DELIVERED'") == n;
+        });
+        long cpu = cpuNanos(app.pid()) - cpuBefore;
+        Instant t1 = Instant.ofEpochMilli(single(db, "SELECT CAST(EXTRACT(EPOCH FROM MAX(occurred_at)) * 1000 AS BIGINT)"
+                + " FROM file_transition WHERE to_state = 'DELIVERED'"));
+        List<Double> latencies = doubles(db, "SELECT EXTRACT(EPOCH FROM (d.at - f.first_at)) * 1000"
+                + " FROM (SELECT file_id, MIN(occurred_at) AS first_at FROM file_transition GROUP BY file_id) f"
+                + " JOIN (SELECT file_id, MAX(occurred_at) AS at FROM file_transition WHERE to_state = 'DELIVERED'"
+                + " GROUP BY file_id) d ON d.file_id = f.file_id");
+        return new Figures(w.id(), "erphub", n, n * w.fileSize(), Duration.between(t0, t1).toNanos() / 1e9,
+                percentile(latencies, 50), percentile(latencies, 99), drainTokenRequests(), cpu / 1e9, heap.peak(),
+                peakRssKiB(app.pid()));
+    }
+
+    /**
+     * Steady state: after every (tenant, upstream) pair has been polled once (that first round fetched the tokens),
+     * the next 12,000 successful list calls, as counted in erphub's own metric. The upstreams poll every 5 s, faster
+     * than a round takes, so erphub polls flat out and the window measures how fast it gets through all pairs.
+     */
+    private Figures erphubPolls(Workload w, PackagedApp app, Connection db, JolokiaHeap heap) throws Exception {
+        long pairs = w.items();
+        awaitUntil(Duration.ofMinutes(5), app, () -> single(db,
+                "SELECT COUNT(*) FROM upstream_poll WHERE last_success_at IS NOT NULL") == pairs);
+        drainTokenRequests();
+        heap.reset();
+        long cpuBefore = cpuNanos(app.pid());
+        double failedBefore = listCalls(app, "failed");
+        double before = listCalls(app, "succeeded");
+        long t0 = System.nanoTime();
+        awaitUntil(Duration.ofMinutes(5), app, () -> listCalls(app, "succeeded") >= before + pairs);
+        double wall = (System.nanoTime() - t0) / 1e9;
+        long cpu = cpuNanos(app.pid()) - cpuBefore;
+        assertEquals(failedBefore, listCalls(app, "failed"), "no list call failed");
+        // The latest poll of every pair: from its start to its recorded success.
+        List<Double> latencies = doubles(db, "SELECT EXTRACT(EPOCH FROM (last_success_at - last_started_at)) * 1000"
+                + " FROM upstream_poll WHERE last_success_at >= last_started_at");
+        return new Figures(w.id(), "erphub", pairs, 0, wall, percentile(latencies, 50), percentile(latencies, 99),
+                drainTokenRequests(), cpu / 1e9, heap.peak(), peakRssKiB(app.pid()));
+    }
+
+    /** erphub's own count of list calls with this outcome, over all upstreams ({@code /q/metrics}). */
+    private static double listCalls(PackagedApp app, String outcome) throws Exception {
+        String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(app.url("/q/metrics"))).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        return metrics.lines().filter(l -> l.startsWith("erphub_list_duration_seconds_count{")
+                && l.contains("outcome=\"" + outcome + "\"")).mapToDouble(l -> Double.parseDouble(l.substring(
+                l.lastIndexOf(' ') + 1))).sum();
+    }
+
+    private static String operatorRoute(String id, String baseUrl) {
+        return """
+                # A benchmark upstream (workload c): the payroll format, polled every 5 s.
+                - templatedRoute:
+                    routeTemplateRef: erphub-upstream
+                    routeId: upstream-%1$s
+                    prefixId: %1$s-
+                    parameters:
+                      - {name: upstreamId, value: %1$s}
+                      - {name: pollInterval, value: "5000"}
+                      - {name: baseUrl, value: "%2$s"}
+                      - {name: listPath, value: "/v2/tenants/{tenant}/exports"}
+                      - {name: listQuery, value: status=ready}
+                      - {name: paging, value: next-link}
+                      - {name: nextLinkPath, value: $.links.next}
+                      - {name: itemsPath, value: $.exports}
+                      - {name: idPath, value: $.exportId}
+                      - {name: namePath, value: $.fileName}
+                      - {name: versionPath, value: $.revision}
+                      - {name: sizePath, value: $.byteSize}
+                      - {name: checksumPath, value: $.sha256}
+                      - {name: downloadPath, value: $.links.content}
+                      - {name: tokenUrl, value: "%3$s"}
+                      - {name: scope, value: exports.read}
+                      - {name: credential, value: payroll}
+                      - {name: destinations, value: "erp-api,sftp,kafka"}
+                      - {name: erpApiPath, value: "/imports/payroll/{tenant}"}
+                """.formatted(id, baseUrl, oauth2.tokenEndpointUrl("upstream"));
+    }
+
+    // ------------------------------------------------------------------------------------------------ baselines
+
+    private Figures baseline(Workload w, String system, Path runDir, Destinations d, Map<String, String> expected)
+            throws Exception {
+        for (String tenant : w.tenantIds()) {
+            for (int i = 1; i <= w.filesPerTenant(); i++) {
+                d.upstream().add(tenant, String.format("%s-%04d", tenant, i), w.fileSize());
+            }
+        }
+        Properties settings = new Properties();
+        settings.setProperty("tenants", String.join(",", w.tenantIds()));
+        if (w.upstreams() > 0) {
+            settings.setProperty("upstreams", String.valueOf(w.upstreams()));
+        }
+        settings.setProperty("workers", String.valueOf(RAW_WORKERS));
+        settings.setProperty("token-url", oauth2.tokenEndpointUrl("upstream").toString());
+        settings.setProperty("upstream.base-url", d.upstream().baseUrl());
+        settings.setProperty("erp.base-url", erp.api().baseUrl());
+        settings.setProperty("s3.endpoint", s3Config.get("test.s3.endpoint"));
+        settings.setProperty("s3.region", s3Config.get("test.s3.region"));
+        settings.setProperty("s3.access-key", s3Config.get("test.s3.access-key"));
+        settings.setProperty("s3.secret-key", s3Config.get("test.s3.secret-key"));
+        settings.setProperty("s3.bucket", d.bucket());
+        settings.setProperty("sftp.host", TestServers.LOOPBACK);
+        settings.setProperty("sftp.port", String.valueOf(d.sftp().port()));
+        settings.setProperty("sftp.username", SftpServerResource.USER);
+        settings.setProperty("sftp.password", SftpServerResource.PASSWORD);
+        settings.setProperty("sftp.known-hosts", d.sftp().knownHosts().toString());
+        settings.setProperty("kafka.bootstrap-servers", bootstrap);
+        settings.setProperty("kafka.topic", d.filesTopic());
+        Path file = runDir.resolve("baseline.properties");
+        try (var out = Files.newOutputStream(file)) {
+            settings.store(out, system);
+        }
+        Path log = runDir.resolve("baseline.log");
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), HEAP, "-cp",
+                System.getProperty("java.class.path"), BaselineClient.class.getName(), system, file.toString())
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        if (!p.waitFor(10, TimeUnit.MINUTES)) {
+            p.destroyForcibly();
+            throw new IllegalStateException(system + " did not finish in 10 minutes: " + Files.readString(log));
+        }
+        String output = Files.readString(log);
+        String line = output.lines().filter(l -> l.startsWith(BaselineClient.RESULT)).findFirst()
+                .orElseThrow(() -> new IllegalStateException(system + " failed (exit " + p.exitValue() + "):\n" + output));
+        JsonNode r = JSON.readTree(line.substring(BaselineClient.RESULT.length()));
+        System.out.println("[bench] " + system + " " + w.id() + " time by step (s, all workers): " + r.path("stepSeconds"));
+        List<Double> latencies = new ArrayList<>();
+        r.path("latenciesMillis").forEach(v -> latencies.add(v.asDouble()));
+        return new Figures(w.id(), system, r.path("files").asLong(), r.path("bytes").asLong(),
+                r.path("wallSeconds").asDouble(), percentile(latencies, 50), percentile(latencies, 99),
+                drainTokenRequests(), r.path("cpuSeconds").asDouble(), r.path("peakHeapBytes").asLong(),
+                r.path("peakRssKiB").asLong());
+    }
+
+    // ------------------------------------------------------------------------------------------------ verification
+
+    /** Every file, byte-identical, at every destination: or the run's figures do not count. */
+    private void verify(String run, Destinations d, Map<String, String> expected) throws Exception {
+        // ERP API: one accepted import per file, with the file's bytes.
+        Map<String, String> erpReceived = new HashMap<>();
+        erp.api().accepted().forEach(r -> erpReceived.put(r.fileName(), r.sha256()));
+        assertEquals(expected, erpReceived, run + ": the ERP API received every file, byte-identical");
+        // SFTP: every file in the drop folders, no temporary file left.
+        assertEquals(expected, hashes(d.sftp().root()), run + ": the SFTP server holds every file, byte-identical");
+        // S3: the archive holds every file's bytes (keys differ by system; the contents must not).
+        List<String> archived = new ArrayList<>();
+        try (Stream<Path> files = Files.walk(s3Store.resolve(d.bucket()))) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                archived.add(sha256(f));
+            }
+        }
+        archived.sort(null);
+        List<String> wanted = new ArrayList<>(expected.values());
+        wanted.sort(null);
+        assertEquals(wanted, archived, run + ": the S3 archive holds every file, byte-identical");
+        // Kafka: one record per file.
+        assertEquals(expected.size(), countRecords(d.filesTopic(), expected.size()), run + ": one Kafka record per file");
+    }
+
+    private static Map<String, String> hashes(Path root) throws Exception {
+        Map<String, String> out = new TreeMap<>();
+        try (Stream<Path> files = Files.walk(root)) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                String name = f.getFileName().toString();
+                assertTrue(out.put(URLDecoder.decode(name, StandardCharsets.UTF_8), sha256(f)) == null,
+                        "one file named " + name + " under " + root);
+            }
+        }
+        return out;
+    }
+
+    private static long countRecords(String topic, long expected) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, "bench-verify-" + topic);
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+        long count = 0;
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(p)) {
+            consumer.subscribe(List.of(topic));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (System.nanoTime() < deadline) {
+                count += consumer.poll(Duration.ofMillis(500)).count();
+                if (count >= expected) {
+                    // one more poll: more records than files would be a finding too
+                    count += consumer.poll(Duration.ofMillis(500)).count();
+                    break;
+                }
+            }
+        }
+        return count;
+    }
+
+    // ------------------------------------------------------------------------------------------------ report
+
+    private static void report(List<Figures> runs, double minutes) throws IOException {
+        StringBuilder table = new StringBuilder();
+        table.append(String.format("%n%-3s %-7s %8s %9s %8s %10s %8s %9s %9s %7s %7s %9s %8s%n", "wl", "system",
+                "items", "MiB", "wall s", "items/s", "MiB/s", "p50 ms", "p99 ms", "tokens", "CPU s", "heap MiB",
+                "RSS MiB"));
+        for (Figures f : runs) {
+            table.append(String.format("%-3s %-7s %8d %9.1f %8.2f %10.1f %8.1f %9.1f %9.1f %7d %7.2f %9.0f %8.0f%n",
+                    f.workload(), f.system(), f.items(), f.bytes() / 1048576.0, f.wallSeconds(), f.itemsPerSecond(),
+                    f.mibPerSecond(), f.p50Millis(), f.p99Millis(), f.tokenRequests(), f.cpuSeconds(),
+                    f.peakHeapBytes() / 1048576.0, f.peakRssKiB() / 1024.0));
+        }
+        Map<String, Map<String, Map<String, Double>>> ratios = new LinkedHashMap<>();
+        table.append(String.format("%nratios (erphub / baseline)%n%-3s %-9s %10s %9s %9s %9s %7s %9s %8s%n", "wl", "vs",
+                "items/s", "p50", "p99", "tokens", "CPU s", "heap", "RSS"));
+        for (Workload w : WORKLOADS) {
+            Figures erphub = find(runs, w.id(), "erphub");
+            for (String baseline : List.of("raw", "legacy")) {
+                Figures b = find(runs, w.id(), baseline);
+                Map<String, Double> r = new LinkedHashMap<>();
+                r.put("itemsPerSecond", erphub.itemsPerSecond() / b.itemsPerSecond());
+                r.put("p50", erphub.p50Millis() / b.p50Millis());
+                r.put("p99", erphub.p99Millis() / b.p99Millis());
+                r.put("tokenRequests", b.tokenRequests() == 0 ? Double.NaN : (double) erphub.tokenRequests() / b.tokenRequests());
+                r.put("cpuSeconds", erphub.cpuSeconds() / b.cpuSeconds());
+                r.put("peakHeap", (double) erphub.peakHeapBytes() / b.peakHeapBytes());
+                r.put("peakRss", (double) erphub.peakRssKiB() / b.peakRssKiB());
+                ratios.computeIfAbsent(w.id(), k -> new LinkedHashMap<>()).put(baseline, r);
+                table.append(String.format("%-3s %-9s %10.2f %9.2f %9.2f %9.3f %7.2f %9.2f %8.2f%n", w.id(), baseline,
+                        r.get("itemsPerSecond"), r.get("p50"), r.get("p99"), r.get("tokenRequests"),
+                        r.get("cpuSeconds"), r.get("peakHeap"), r.get("peakRss")));
+            }
+        }
+        table.append(String.format("%nwhole benchmark: %.1f min%n", minutes));
+        System.out.println(table);
+
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("command", "./mvnw -Pbench verify");
+        doc.put("date", Instant.now().toString());
+        doc.put("machine", Map.of(
+                "cores", Runtime.getRuntime().availableProcessors(),
+                "memoryGiB", ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                        .getTotalMemorySize() / (1L << 30),
+                "os", System.getProperty("os.name") + " " + System.getProperty("os.version"),
+                "java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"),
+                "heapOfEachSystem", HEAP));
+        doc.put("workloads", WORKLOADS);
+        doc.put("units", Map.of("items", "files (a, b) or (tenant, upstream) polls (c)",
+                "latency", "file listed to delivered to all destinations (a, b); one list request (c)",
+                "cpuSeconds", "user + system CPU of the system's process during the workload",
+                "peakHeap", "largest heap-in-use sample, every 100 ms", "peakRss", "VmHWM of the process"));
+        doc.put("runs", runs.stream().map(f -> {
+            Map<String, Object> m = new LinkedHashMap<>(JSON.convertValue(f, Map.class));
+            m.put("itemsPerSecond", f.itemsPerSecond());
+            m.put("mibPerSecond", f.mibPerSecond());
+            return m;
+        }).toList());
+        doc.put("ratios", ratios);
+        doc.put("erphubProfiles", PROFILES);
+        doc.put("minutes", minutes);
+        doc.put("table", table.toString());
+        Path out = Path.of("target", "benchmark", Boolean.getBoolean("bench.quick") ? "benchmark-quick.json" : "benchmark.json");
+        Files.createDirectories(out.getParent());
+        JSON.writeValue(out.toFile(), doc);
+        System.out.println("[bench] written " + out.toAbsolutePath());
+    }
+
+    private static Figures find(List<Figures> runs, String workload, String system) {
+        return runs.stream().filter(f -> f.workload().equals(workload) && f.system().equals(system)).findFirst()
+                .orElseThrow();
+    }
+
+    // ------------------------------------------------------------------------------------------------ helpers
+
+    private static void createTopics(Map<String, Integer> topics) throws Exception {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+            admin.createTopics(topics.entrySet().stream().map(e -> new NewTopic(e.getKey(), e.getValue(), (short) 1))
+                    .toList()).all().get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Token requests the OAuth2 server answered since the last call. */
+    private static long drainTokenRequests() {
+        return TOKENS.getAndSet(0);
+    }
+
+    private static final AtomicLong TOKENS = new AtomicLong();
+
+    /** Issues the server's default tokens for one issuer and counts them. */
+    private static final class CountingTokens implements OAuth2TokenCallback {
+        private final DefaultOAuth2TokenCallback tokens;
+
+        CountingTokens(String issuer) {
+            tokens = new DefaultOAuth2TokenCallback(issuer);
+        }
+
+        @Override
+        public String issuerId() {
+            return tokens.issuerId();
+        }
+
+        @Override
+        public String subject(TokenRequest request) {
+            TOKENS.incrementAndGet();
+            return tokens.subject(request);
+        }
+
+        @Override
+        public String typeHeader(TokenRequest request) {
+            return tokens.typeHeader(request);
+        }
+
+        @Override
+        public List<String> audience(TokenRequest request) {
+            return tokens.audience(request);
+        }
+
+        @Override
+        public Map<String, Object> addClaims(TokenRequest request) {
+            return tokens.addClaims(request);
+        }
+
+        @Override
+        public long tokenExpiry() {
+            return tokens.tokenExpiry();
+        }
+    }
+
+    interface Check {
+        boolean done() throws Exception;
+    }
+
+    private static void awaitUntil(Duration timeout, PackagedApp app, Check check) {
+        try {
+            await().atMost(timeout).pollInterval(Duration.ofMillis(250)).until(() -> {
+                if (!app.isAlive()) {
+                    throw new IllegalStateException("erphub exited:\n" + tail(app.output()));
+                }
+                return check.done();
+            });
+        } catch (ConditionTimeoutException e) {
+            throw new IllegalStateException("not done after " + timeout + ":\n" + tail(app.output()), e);
+        }
+    }
+
+    private static String tail(String s) {
+        return s.length() > 8000 ? s.substring(s.length() - 8000) : s;
+    }
+
+    private static long single(Connection db, String sql) throws Exception {
+        try (Statement s = db.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    private static List<Double> doubles(Connection db, String sql) throws Exception {
+        List<Double> out = new ArrayList<>();
+        try (Statement s = db.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            while (rs.next()) {
+                out.add(rs.getDouble(1));
+            }
+        }
+        return out;
+    }
+
+    private static String rows(Connection db, String sql) throws Exception {
+        StringBuilder out = new StringBuilder();
+        try (Statement s = db.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            while (rs.next()) {
+                for (int i = 1; i <= rs.getMetaData().getColumnCount(); i++) {
+                    out.append(rs.getString(i)).append(i < rs.getMetaData().getColumnCount() ? " | " : "\n");
+                }
+            }
+        }
+        return out.toString();
+    }
+
+    static double percentile(Collection<Double> values, int p) {
+        if (values.isEmpty()) {
+            return Double.NaN;
+        }
+        List<Double> sorted = values.stream().sorted(Comparator.naturalOrder()).collect(Collectors.toList());
+        int index = (int) Math.ceil(p / 100.0 * sorted.size()) - 1;
+        return sorted.get(Math.max(0, Math.min(sorted.size() - 1, index)));
+    }
+
+    /** utime + stime of a process, from /proc/<pid>/stat (clock ticks of 10 ms on Linux). */
+    private static long cpuNanos(long pid) throws IOException {
+        String stat = Files.readString(Path.of("/proc", String.valueOf(pid), "stat"));
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        long ticks = Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+        return ticks * 10_000_000L;
+    }
+
+    private static long peakRssKiB(long pid) throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc", String.valueOf(pid), "status"))) {
+            if (line.startsWith("VmHWM:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        }
+        return -1;
+    }
+
+    private static String sha256(Path file) throws Exception {
+        MessageDigest md = MessageDigest.getInstance("SHA-256");
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] buffer = new byte[1 << 16];
+            for (int n; (n = in.read(buffer)) > 0;) {
+                md.update(buffer, 0, n);
+            }
+        }
+        return HexFormat.of().formatHex(md.digest());
+    }
+
+    private static void write(Path file, String value) {
+        try {
+            Files.createDirectories(file.getParent());
+            Files.writeString(file, value);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(root)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+
+    /** erphub's heap in use, sampled every 100 ms through its Jolokia agent (the same measure the baselines take). */
+    private static final class JolokiaHeap {
+        private final AtomicLong peak = new AtomicLong();
+        private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+        private final HttpClient http = HttpClient.newHttpClient();
+        private final HttpRequest read;
+
+        JolokiaHeap(int port, String password) {
+            read = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+                    + "/jolokia/read/java.lang:type=Memory/HeapMemoryUsage/used"))
+                    .header("Authorization", "Basic " + Base64.getEncoder().encodeToString(
+                            ("hawtio:" + password).getBytes(StandardCharsets.UTF_8)))
+                    .build();
+            timer.scheduleAtFixedRate(this::sample, 0, 100, TimeUnit.MILLISECONDS);
+        }
+
+        private void sample() {
+            try {
+                JsonNode value = JSON.readTree(http.send(read, HttpResponse.BodyHandlers.ofString()).body()).path("value");
+                if (value.isNumber()) {
+                    peak.accumulateAndGet(value.asLong(), Math::max);
+                }
+            } catch (IOException | InterruptedException | RuntimeException e) {
+                // a missed sample; the next one comes in 100 ms
+            }
+        }
+
+        void reset() {
+            peak.set(0);
+        }
+
+        long peak() {
+            return peak.get();
+        }
+
+        void stop() {
+            timer.shutdownNow();
+        }
+    }
+}
