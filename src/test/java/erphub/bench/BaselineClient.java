@@ -49,6 +49,7 @@ import com.jcraft.jsch.JSchException;
 import com.jcraft.jsch.Session;
 import com.jcraft.jsch.SftpException;
 
+import erphub.testing.ProcessMemory;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.sync.RequestBody;
@@ -137,7 +138,7 @@ public final class BaselineClient {
                 "latenciesMillis", client.latenciesNanos.stream().map(n -> n / 1e6).toList(),
                 "cpuSeconds", cpu / 1e9,
                 "peakHeapBytes", heap.stop(),
-                "peakRssKiB", peakRssKiB(),
+                "peakRssKiB", ProcessMemory.peakResidentKiB("self"),
                 "stepSeconds", new java.util.TreeMap<>(client.stepNanos.entrySet().stream()
                         .collect(java.util.stream.Collectors.toMap(Map.Entry::getKey, e -> e.getValue().get() / 1e9))));
         System.out.println(RESULT + JSON.writeValueAsString(result));
@@ -422,19 +423,6 @@ public final class BaselineClient {
 
     private static long cpuNanos() {
         return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
-    }
-
-    static long peakRssKiB() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmHWM:")) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", ""));
-                }
-            }
-            return -1;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     /** Heap in use, sampled every 100 ms: the same measure the harness takes of erphub through Jolokia. */

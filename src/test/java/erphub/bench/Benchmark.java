@@ -63,6 +63,8 @@ import erphub.testing.KafkaBrokerResource;
 import erphub.testing.PackagedApp;
 import erphub.testing.PayrollFileServer;
 import erphub.testing.PostgresResource;
+import erphub.testing.ProcessMemory;
+import erphub.testing.PrometheusText;
 import erphub.testing.S3ServerResource;
 import erphub.testing.SftpServerResource;
 import erphub.testing.TestServers;
@@ -397,9 +399,7 @@ class Benchmark {
     private static double listCalls(PackagedApp app, String outcome) throws Exception {
         String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(app.url("/q/metrics"))).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
-        return metrics.lines().filter(l -> l.startsWith("erphub_list_duration_seconds_count{")
-                && l.contains("outcome=\"" + outcome + "\"")).mapToDouble(l -> Double.parseDouble(l.substring(
-                l.lastIndexOf(' ') + 1))).sum();
+        return PrometheusText.sum(metrics, "erphub_list_duration_seconds_count", "outcome=\"" + outcome + "\"");
     }
 
     private static String operatorRoute(String id, String baseUrl) {
@@ -743,13 +743,8 @@ class Benchmark {
         return ticks * 10_000_000L;
     }
 
-    private static long peakRssKiB(long pid) throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc", String.valueOf(pid), "status"))) {
-            if (line.startsWith("VmHWM:")) {
-                return Long.parseLong(line.replaceAll("[^0-9]", ""));
-            }
-        }
-        return -1;
+    private static long peakRssKiB(long pid) {
+        return ProcessMemory.peakResidentKiB(String.valueOf(pid));
     }
 
     private static String sha256(Path file) throws Exception {

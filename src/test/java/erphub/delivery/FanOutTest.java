@@ -56,6 +56,7 @@ import erphub.testing.ExampleUpstreams.RemoteFile;
 import erphub.testing.InjectTestServer;
 import erphub.testing.KafkaBrokerResource;
 import erphub.testing.KafkaBrokerResource.KafkaBroker;
+import erphub.testing.PrometheusText;
 import erphub.testing.S3ServerResource;
 import erphub.testing.SftpServerResource;
 import erphub.testing.SftpServerResource.SftpServer;
@@ -371,9 +372,7 @@ class FanOutTest {
 
     /** The sum of a metric's samples whose labels contain all the given label pairs. */
     static double metric(String exposition, String name, String... labels) {
-        return exposition.lines().filter(l -> l.startsWith(name + "{") || l.startsWith(name + " "))
-                .filter(l -> java.util.Arrays.stream(labels).allMatch(l::contains))
-                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+        return PrometheusText.sum(exposition, name, labels);
     }
 
     private void verifyOneDownload(RemoteFile f) {

@@ -131,16 +131,7 @@ public final class PackagedApp implements AutoCloseable {
 
     /** Resident memory of the process in KiB, from /proc (Linux). */
     public long residentKiB() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc", String.valueOf(process.pid()), "status"))) {
-                if (line.startsWith("VmRSS:")) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", ""));
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        throw new IllegalStateException("no VmRSS for " + process.pid());
+        return ProcessMemory.residentKiB(String.valueOf(process.pid()));
     }
 
     public long pid() {
