@@ -25,11 +25,10 @@ import erphub.api.Views.ReplayedDelivery;
 import erphub.delivery.DeliveryReplay;
 import erphub.delivery.DeliveryReplay.ReplayResult;
 import erphub.state.DeliveryRecord;
-import erphub.state.DeliveryStore;
-import erphub.state.DeliveryStore.DeadCursor;
-import erphub.state.DeliveryStore.DeadFilter;
+import erphub.state.LedgerQueries;
+import erphub.state.LedgerQueries.DeadCursor;
+import erphub.state.LedgerQueries.DeadFilter;
 import erphub.state.FileRecord;
-import erphub.state.FileStateStore;
 
 /**
  * Dead deliveries and their replay. A replay reads the archived bytes, never the upstream; it needs a comment,
@@ -41,14 +40,14 @@ import erphub.state.FileStateStore;
 @Tag(name = "dead letters")
 public class DeadLettersResource {
 
-    private final DeliveryStore deliveries;
-    private final FileStateStore files;
+    private final LedgerQueries deliveries;
+    private final LedgerQueries files;
     private final DeliveryReplay replay;
     private final Caller caller;
 
-    public DeadLettersResource(DeliveryStore deliveries, FileStateStore files, DeliveryReplay replay, Caller caller) {
-        this.deliveries = deliveries;
-        this.files = files;
+    public DeadLettersResource(LedgerQueries ledger, DeliveryReplay replay, Caller caller) {
+        this.deliveries = ledger;
+        this.files = ledger;
         this.replay = replay;
         this.caller = caller;
     }

@@ -27,7 +27,6 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
-import org.jboss.logging.Logger;
 
 import erphub.api.Views.DeliveryTransitionView;
 import erphub.api.Views.DeliveryView;
@@ -36,21 +35,13 @@ import erphub.api.Views.FileView;
 import erphub.api.Views.Page;
 import erphub.api.Views.PushView;
 import erphub.api.Views.TransitionView;
-import erphub.delivery.FileDelivery;
-import erphub.pipeline.ClaimedFile;
-import erphub.pipeline.FileIntake;
 import erphub.pipeline.FileNames;
-import erphub.pipeline.RejectedFileException;
-import erphub.pipeline.UpstreamSpec;
-import erphub.pipeline.UpstreamSpecs;
-import erphub.state.Claim;
-import erphub.state.DeliveryStore;
 import erphub.state.FileKey;
+import erphub.state.FileLedger;
 import erphub.state.FileRecord;
 import erphub.state.FileState;
-import erphub.state.FileStateStore;
-import erphub.state.FileStateStore.FileFilter;
-import erphub.tenant.TenantDirectory;
+import erphub.state.LedgerQueries;
+import erphub.state.LedgerQueries.FileFilter;
 
 /** The file ledger: files with filters and cursor paging, one file's whole story, and push ingestion. */
 @Path("/api")
@@ -60,27 +51,17 @@ import erphub.tenant.TenantDirectory;
 public class FilesResource {
 
     static final int MAX_PAGE = 1000;
-    /** The version of a pushed file: the client's key identifies it, and a push is never revised. */
-    static final String PUSHED_VERSION = "pushed";
-    private static final Logger LOG = Logger.getLogger(FilesResource.class);
 
-    private final FileStateStore files;
-    private final DeliveryStore deliveries;
+    private final LedgerQueries files;
+    private final FileLedger ledger;
     private final Caller caller;
-    private final TenantDirectory tenants;
-    private final UpstreamSpecs specs;
-    private final FileIntake intake;
-    private final FileDelivery delivery;
+    private final PushIngestion push;
 
-    public FilesResource(FileStateStore files, DeliveryStore deliveries, Caller caller, TenantDirectory tenants,
-            UpstreamSpecs specs, FileIntake intake, FileDelivery delivery) {
+    public FilesResource(LedgerQueries files, FileLedger ledger, Caller caller, PushIngestion push) {
         this.files = files;
-        this.deliveries = deliveries;
+        this.ledger = ledger;
         this.caller = caller;
-        this.tenants = tenants;
-        this.specs = specs;
-        this.intake = intake;
-        this.delivery = delivery;
+        this.push = push;
     }
 
     @GET
@@ -110,8 +91,8 @@ public class FilesResource {
     public FileDetail get(@PathParam("id") long id) {
         FileRecord f = visible(id);
         return new FileDetail(FileView.of(f), files.history(id).stream().map(TransitionView::of).toList(),
-                deliveries.deliveries(id).stream().map(DeliveryView::of).toList(),
-                deliveries.history(id).stream().map(DeliveryTransitionView::of).toList());
+                files.deliveries(id).stream().map(DeliveryView::of).toList(),
+                files.deliveryHistory(id).stream().map(DeliveryTransitionView::of).toList());
     }
 
     /** Body of a reprocess request: why, for the ledger. */
@@ -130,7 +111,7 @@ public class FilesResource {
         if (request == null || request.comment() == null || request.comment().isBlank()) {
             throw new IllegalArgumentException("reprocessing needs a comment saying why (it is kept in the ledger)");
         }
-        FileStateStore.Reprocess result = files.reprocess(id, "reprocess requested by " + caller.subject() + ": "
+        FileLedger.Reprocess result = ledger.reprocess(id, "reprocess requested by " + caller.subject() + ": "
                 + request.comment());
         return switch (result) {
             case QUEUED -> Response.accepted(FileView.of(files.find(id).orElseThrow())).build();
@@ -160,52 +141,7 @@ public class FilesResource {
             @RequestBody(content = @Content(mediaType = MediaType.APPLICATION_OCTET_STREAM,
                     schema = @Schema(type = SchemaType.STRING, format = "binary"))) InputStream body) throws Exception {
         caller.mustSee(tenant, "tenant " + tenant);
-        if (!tenants.subscribes(tenant, upstream)) {
-            throw new NotFoundException("tenant " + tenant + " is not subscribed to upstream " + upstream);
-        }
-        UpstreamSpec spec = specs.forUpstream(upstream)
-                .orElseThrow(() -> new NotFoundException("upstream " + upstream + " not found"));
-        if (key == null || key.isBlank() || key.length() > 200) {
-            throw new IllegalArgumentException("an Idempotency-Key header (1 to 200 characters) is required");
-        }
-        if (fileName == null || fileName.isBlank()) {
-            throw new IllegalArgumentException("an X-File-Name header is required");
-        }
-        Optional<String> unsafe = FileNames.whyUnsafe(fileName);
-        if (unsafe.isPresent()) {
-            throw new IllegalArgumentException("unsafe file name '" + FileNames.printable(fileName) + "': " + unsafe.get());
-        }
-        long limit = tenants.maxFileSize(tenant, spec.maxFileSize());
-        if (contentLength != null && contentLength > limit) {
-            return Problems.problem(413, "Content Too Large", "file of " + contentLength + " bytes is over the limit of "
-                    + limit + " bytes", null);
-        }
-        FileKey fileKey = new FileKey(tenant, upstream, key, PUSHED_VERSION);
-        Optional<Claim> claim = files.claim(fileKey, fileName, contentLength, null);
-        if (claim.isEmpty()) {
-            FileRecord earlier = files.find(fileKey).orElseThrow(() -> new IllegalStateException("no row for " + fileKey));
-            return Response.ok(new PushView(earlier.id(), earlier.state().name(), true, key)).build();
-        }
-        Claim c = claim.get();
-        ClaimedFile file = new ClaimedFile(c.fileId(), c.attempt(), tenant, upstream, key, PUSHED_VERSION, fileName,
-                null, null, "SHA-256", "push", limit, LocalDate.now(ZoneOffset.UTC).toString());
-        try {
-            FileIntake.Archived archived = intake.receive(file, body, contentLength == null ? -1 : contentLength,
-                    caller.subject());
-            delivery.validateAndFanOut(file, archived);
-        } catch (RejectedFileException e) {
-            intake.rejected(file, e);
-            int status = e.getMessage() != null && e.getMessage().contains("over the limit") ? 413 : 422;
-            return Problems.problem(status, status == 413 ? "Content Too Large" : "Unprocessable Content", e.getMessage(), null);
-        } catch (Exception e) {
-            // Nothing was archived: let the client's retry with the same key resume this claim.
-            files.release(c.fileId(), c.attempt());
-            LOG.warnf("Push %s of %s/%s failed before it was archived: %s", key, tenant, upstream, FileIntake.describe(e));
-            return Problems.problem(503, "Service Unavailable", "the file could not be stored; retry with the same"
-                    + " Idempotency-Key", null);
-        }
-        FileRecord stored = files.find(c.fileId()).orElseThrow();
-        return Response.accepted(new PushView(stored.id(), stored.state().name(), false, key)).build();
+        return push.push(tenant, upstream, key, fileName, contentLength, body, caller.subject());
     }
 
     private FileRecord visible(long id) {

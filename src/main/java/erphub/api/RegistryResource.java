@@ -19,8 +19,9 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import erphub.api.Views.PollView;
 import erphub.api.Views.TenantView;
 import erphub.api.Views.UpstreamView;
-import erphub.pipeline.UpstreamSpec;
-import erphub.pipeline.UpstreamSpecs;
+import erphub.upstream.UpstreamSpec;
+import erphub.upstream.UpstreamBreakers;
+import erphub.upstream.UpstreamSpecs;
 import erphub.state.PollStateStore;
 import erphub.tenant.TenantDirectory;
 import erphub.tenant.TenantRegistry;
@@ -39,9 +40,11 @@ public class RegistryResource {
     private final PollStateStore polls;
     private final CamelContext camel;
     private final Caller caller;
+    private final UpstreamBreakers breakers;
 
     public RegistryResource(TenantRegistry registry, TenantDirectory tenants, UpstreamSpecs specs, PollStateStore polls,
-            CamelContext camel, Caller caller) {
+            CamelContext camel, Caller caller, UpstreamBreakers breakers) {
+        this.breakers = breakers;
         this.registry = registry;
         this.tenants = tenants;
         this.specs = specs;
@@ -79,7 +82,7 @@ public class RegistryResource {
             int subscribed = only == null ? tenants.tenantsOf(spec.upstreamId()).size()
                     : tenants.subscribes(only, spec.upstreamId()) ? 1 : 0;
             return new UpstreamView(spec.upstreamId(), routeId, status == null ? "Unknown" : status.name(),
-                    spec.destinations(), subscribed, lastPolls);
+                    breakers.state(spec.upstreamId()).orElse("CLOSED"), spec.destinations(), subscribed, lastPolls);
         }).toList();
     }
 

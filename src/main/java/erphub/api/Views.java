@@ -94,7 +94,7 @@ public final class Views {
     public record PollView(String tenant, Instant lastStartedAt, Instant lastSuccessAt, String lastError) {
     }
 
-    public record UpstreamView(String id, String routeId, String routeStatus, List<String> destinations,
+    public record UpstreamView(String id, String routeId, String routeStatus, String circuit, List<String> destinations,
             int tenants, List<PollView> polls) {
     }
 

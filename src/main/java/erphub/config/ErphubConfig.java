@@ -32,6 +32,19 @@ public interface ErphubConfig {
 
     Http http();
 
+    /** The circuit breaker of every upstream (one per upstream, shared by its list and its downloads). */
+    CircuitBreaker circuitBreaker();
+
+    interface CircuitBreaker {
+        /** Consecutive transient failures of an upstream that open its circuit. */
+        @WithDefault("5")
+        int failureThreshold();
+
+        /** How long an open circuit refuses calls before one probe call decides. */
+        @WithDefault("PT30S")
+        Duration coolDown();
+    }
+
     Tokens tokens();
 
     Delivery delivery();
@@ -105,7 +118,7 @@ public interface ErphubConfig {
         String consumerUri();
 
         /** Redeliveries of a download after a transient failure (timeouts, 5xx, 429) before the file is dead-lettered. */
-        @WithDefault("5")
+        @WithDefault("8")
         int maxRedeliveries();
 
         /** First redelivery delay in milliseconds; doubled each attempt, with jitter. */
@@ -140,15 +153,19 @@ public interface ErphubConfig {
     interface Archive {
         /** Camel endpoint the raw bytes are written to: a local folder in the embedded default, S3 in prod. */
         String uri();
+
+        /** Camel endpoint the archived bytes are read from (deliveries, replays): aws2-s3 getObject, or the local folder's bean. */
+        String readUri();
     }
 
     interface Http {
-        @WithDefault("PT5S")
-        Duration connectTimeout();
+        /** Milliseconds to establish a connection to an upstream or the ERP API (Camel HTTP's connectTimeout). */
+        @WithDefault("5000")
+        long connectTimeout();
 
-        /** Longest silence on a socket while reading a list or a file. */
-        @WithDefault("PT30S")
-        Duration readTimeout();
+        /** Longest silence on a socket while reading a list or a file, in milliseconds (soTimeout, responseTimeout). */
+        @WithDefault("30000")
+        long readTimeout();
 
         @WithDefault("64")
         int maxConnections();
@@ -320,12 +337,17 @@ public interface ErphubConfig {
         @WithDefault(".")
         String baseFolder();
 
-        @WithDefault("PT10S")
-        Duration connectTimeout();
+        /** Milliseconds to connect to the SFTP server. */
+        @WithDefault("10000")
+        long connectTimeout();
 
-        /** Longest silence on the connection before an upload is abandoned (a hung server must not hang a route). */
-        @WithDefault("PT30S")
-        Duration readTimeout();
+        /** Milliseconds of silence on the connection before an upload is abandoned (a hung server must not hang a route). */
+        @WithDefault("30000")
+        long readTimeout();
+
+        /** Milliseconds between keep-alive messages on an idle pooled connection. */
+        @WithDefault("10000")
+        long serverAliveInterval();
     }
 
     /** One record per delivered file, carrying its metadata and archive location (a claim check). */

@@ -1,12 +1,13 @@
 package erphub.delivery;
 
-import erphub.state.DeliveryStore.DeliveryClaim;
+import erphub.routing.FileLogContext;
+import erphub.state.DeliveryLedger.DeliveryClaim;
 import erphub.state.FileRecord;
 
 /**
- * One file version on its way to one destination, as queued for the destination's workers: the ledger's
- * view of the file plus the claim under which this worker may record the outcome. No bytes: those are
- * read from the archive by the destination.
+ * One file version on its way to one destination, as a destination route works on it: the ledger's view of
+ * the file plus the claim under which this worker may record the outcome. No bytes: those are read from the
+ * archive by the destination's route.
  */
 public record Delivery(DeliveryClaim claim, FileRecord file) {
 
@@ -22,9 +23,19 @@ public record Delivery(DeliveryClaim claim, FileRecord file) {
         return file.key().upstream();
     }
 
-    /** tenant:upstream:fileId:version:destination, the same on every attempt, so a receiver can tell a redelivery. */
+    /** Bean-style accessor for Camel's simple language ({@code ${exchangeProperty.delivery.archiveKey}}). */
+    public String getArchiveKey() {
+        return file.archiveKey();
+    }
+
+    /** tenant:upstream:remoteId:version:destination, the same on every attempt, so a receiver can tell a redelivery. */
     public String idempotencyKey() {
         return String.join(":", tenant(), upstream(), file.key().remoteId(), file.key().version(), destination());
+    }
+
+    /** The delivery's identity in the log lines of one step. */
+    public FileLogContext log() {
+        return FileLogContext.of(tenant(), upstream(), file.id(), file.key().remoteId(), destination());
     }
 
     @Override

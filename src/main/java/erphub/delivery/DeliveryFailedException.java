@@ -3,8 +3,10 @@ package erphub.delivery;
 import java.time.Duration;
 import java.util.Optional;
 
-/** A delivery attempt failed in a way a later attempt may not: retried with backoff. */
-public class DeliveryFailedException extends RuntimeException {
+import erphub.routing.RetryAfter;
+
+/** A delivery attempt failed in a way a later attempt may not: retried with backoff (or the destination's Retry-After). */
+public class DeliveryFailedException extends RuntimeException implements RetryAfter {
 
     private final transient Duration retryAfter;
 
@@ -13,7 +15,7 @@ public class DeliveryFailedException extends RuntimeException {
         this.retryAfter = retryAfter;
     }
 
-    /** How long the destination asked to wait, when it said so. */
+    @Override
     public Optional<Duration> retryAfter() {
         return Optional.ofNullable(retryAfter);
     }

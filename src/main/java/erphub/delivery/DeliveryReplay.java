@@ -11,12 +11,13 @@ import org.apache.camel.ProducerTemplate;
 import org.jboss.logging.Logger;
 
 import erphub.config.ErphubConfig;
-import erphub.pipeline.Endpoints;
 import erphub.state.DeliveryRecord;
 import erphub.state.DeliveryState;
-import erphub.state.DeliveryStore;
-import erphub.state.DeliveryStore.DeadFilter;
-import erphub.state.DeliveryStore.DeliveryClaim;
+import erphub.state.DeliveryLedger;
+import erphub.state.DeliveryLedger.DeliveryClaim;
+import erphub.state.Fanout;
+import erphub.state.LedgerQueries;
+import erphub.state.LedgerQueries.DeadFilter;
 
 /**
  * Replay of dead deliveries: one file, one destination of one file, or every dead delivery matching a
@@ -31,15 +32,15 @@ public class DeliveryReplay {
     private static final Logger LOG = Logger.getLogger(DeliveryReplay.class);
     private static final String QUEUE = "seda:erphub-replay";
 
-    private final DeliveryStore deliveries;
+    private final DeliveryLedger deliveries;
+    private final LedgerQueries queries;
     private final ProducerTemplate producer;
-    private final Endpoints endpoints;
     private final ErphubConfig config;
 
-    public DeliveryReplay(DeliveryStore deliveries, ProducerTemplate producer, ErphubConfig config, Endpoints endpoints) {
+    public DeliveryReplay(DeliveryLedger deliveries, LedgerQueries queries, ProducerTemplate producer, ErphubConfig config) {
         this.deliveries = deliveries;
+        this.queries = queries;
         this.producer = producer;
-        this.endpoints = endpoints;
         this.config = config;
     }
 
@@ -61,7 +62,7 @@ public class DeliveryReplay {
     }
 
     public ReplayResult replayFile(long fileId, boolean dryRun, String actor, String comment) {
-        List<DeliveryRecord> dead = deliveries.deliveries(fileId).stream()
+        List<DeliveryRecord> dead = queries.deliveries(fileId).stream()
                 .filter(d -> d.state() == DeliveryState.DEAD).toList();
         return replay(dead, dryRun, false, actor, comment);
     }
@@ -72,7 +73,7 @@ public class DeliveryReplay {
     }
 
     public ReplayResult replayDelivery(long fileId, String destination, boolean dryRun, String actor, String comment) {
-        List<DeliveryRecord> dead = deliveries.deliveries(fileId).stream()
+        List<DeliveryRecord> dead = queries.deliveries(fileId).stream()
                 .filter(d -> d.state() == DeliveryState.DEAD && d.destination().equals(destination)).toList();
         return replay(dead, dryRun, false, actor, comment);
     }
@@ -84,7 +85,7 @@ public class DeliveryReplay {
     public ReplayResult replayMatching(DeadFilter filter, int cap, boolean dryRun, String actor, String comment) {
         int limit = Math.max(1, Math.min(cap, config.delivery().replayCap()));
         // One more than the limit tells a capped result from one that happens to fill it exactly.
-        List<DeliveryRecord> dead = new ArrayList<>(deliveries.dead(filter, limit + 1));
+        List<DeliveryRecord> dead = new ArrayList<>(queries.dead(filter, limit + 1));
         boolean capped = dead.size() > limit;
         if (capped) {
             dead = dead.subList(0, limit);
@@ -104,8 +105,8 @@ public class DeliveryReplay {
         for (DeliveryRecord d : dead) {
             Optional<DeliveryClaim> claim = deliveries.replay(d.fileId(), d.destination(), detail);
             if (claim.isPresent()) {
-                producer.sendBody(endpoints.resolve(QUEUE + "?size=" + config.delivery().queueSize() + "&blockWhenFull=true"),
-                        claim.get());
+                // The API's way into the pipeline: the rate-limited replay route fans the delivery out again.
+                producer.sendBody(QUEUE + "?size=" + config.delivery().queueSize() + "&blockWhenFull=true", new Fanout(queries.find(d.fileId()).orElseThrow(), List.of(claim.get())));
                 replayed.add(d);
             }
         }

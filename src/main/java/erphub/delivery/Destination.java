@@ -1,15 +1,25 @@
 package erphub.delivery;
 
+import java.time.Duration;
+
+import erphub.config.ErphubConfig;
+
 /**
- * A place files are delivered to. An implementation streams the archived bytes (or a record about them)
- * to its system and returns a short description of the outcome for the ledger. It throws
- * {@link DeliveryFailedException} for a failure worth retrying and {@link DeliveryRefusedException} for one
- * a retry cannot fix; any other exception counts as worth retrying.
+ * A place files are delivered to, as one plug-in: this bean (its name and delivery settings, and the processors
+ * its route uses) plus its route file {@code routes/destination-<name>.yaml}, which instantiates the
+ * {@code erphub-destination} template and ends in the destination's Camel endpoint. Everything per destination
+ * (queue, workers, redelivery pool, retry delays, the names upstreams may use) follows from the beans of this type.
  */
 public interface Destination {
 
-    /** The name upstream route files use in their destinations parameter. */
+    /** The name upstream route files use in their destinations parameter, and the suffix of its routes. */
     String name();
 
-    String deliver(Delivery delivery) throws Exception;
+    /** Its workers and redelivery policy. */
+    ErphubConfig.Redelivery settings();
+
+    /** The longest wait a Retry-After of this destination may ask for. */
+    default Duration retryAfterCap() {
+        return Duration.ofSeconds(60);
+    }
 }

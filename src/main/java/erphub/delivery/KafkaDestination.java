@@ -1,38 +1,30 @@
 package erphub.delivery;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Produces;
+import jakarta.inject.Named;
 
-import org.apache.camel.Exchange;
-import org.apache.camel.ProducerTemplate;
+import org.apache.camel.Processor;
 import org.apache.camel.component.kafka.KafkaConstants;
 
 import erphub.config.ErphubConfig;
-import erphub.pipeline.Endpoints;
-import erphub.events.FileEvents;
 import erphub.tenant.TenantDirectory;
 
 /**
- * One record per delivered file on a topic (the tenant's own, or the shared one), keyed by tenant: the
- * file's metadata and its archive location, a claim check, never the bytes. The producer is idempotent
- * ({@code camel.component.kafka.enable-idempotence}).
+ * One record per delivered file (route {@code erphub-send-kafka}): the file's metadata and archive location, a
+ * claim check, never the bytes, keyed by tenant, on the tenant's own topic when its registry entry names one.
  */
 @ApplicationScoped
 public class KafkaDestination implements Destination {
 
     public static final String NAME = "kafka";
 
-    private final ProducerTemplate producer;
-    private final Endpoints endpoints;
-    private final FileEvents events;
+    private final ErphubConfig.Kafka config;
     private final TenantDirectory tenants;
-    private final String uri;
 
-    public KafkaDestination(ProducerTemplate producer, FileEvents events, TenantDirectory tenants, ErphubConfig config, Endpoints endpoints) {
-        this.producer = producer;
-        this.endpoints = endpoints;
-        this.events = events;
+    public KafkaDestination(ErphubConfig config, TenantDirectory tenants) {
+        this.config = config.destinations().kafka();
         this.tenants = tenants;
-        this.uri = config.destinations().kafka().uri();
     }
 
     @Override
@@ -41,17 +33,19 @@ public class KafkaDestination implements Destination {
     }
 
     @Override
-    public String deliver(Delivery d) {
-        String record = events.fileRecord(d);
-        Exchange sent = producer.send(endpoints.resolve(uri), e -> {
-            e.getIn().setBody(record);
-            e.getIn().setHeader(KafkaConstants.KEY, d.tenant());
-            tenants.kafkaTopic(d.tenant()).ifPresent(topic -> e.getIn().setHeader(KafkaConstants.OVERRIDE_TOPIC, topic));
-        });
-        if (sent.getException() != null) {
-            throw new DeliveryFailedException("publishing the file record failed: " + sent.getException().getMessage(),
-                    null, sent.getException());
-        }
-        return "record published" + tenants.kafkaTopic(d.tenant()).map(t -> " on " + t).orElse("");
+    public ErphubConfig.Redelivery settings() {
+        return config;
+    }
+
+    @Produces
+    @Named("kafkaTarget")
+    Processor target() {
+        return exchange -> {
+            Delivery d = exchange.getProperty(FileDelivery.DELIVERY, Delivery.class);
+            exchange.getIn().setHeader(KafkaConstants.KEY, d.tenant());
+            tenants.kafkaTopic(d.tenant()).ifPresent(topic -> exchange.getIn().setHeader(KafkaConstants.OVERRIDE_TOPIC, topic));
+            exchange.setProperty("erphubDeliveryDetail", "record published"
+                    + tenants.kafkaTopic(d.tenant()).map(t -> " on " + t).orElse(""));
+        };
     }
 }

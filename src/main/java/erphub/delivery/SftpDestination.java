@@ -1,104 +1,51 @@
 package erphub.delivery;
 
-import java.io.InputStream;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
-
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.LinkedBlockingQueue;
 
-import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Produces;
+import jakarta.inject.Named;
 
+import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
-import org.apache.camel.Producer;
-import org.apache.camel.support.service.ServiceHelper;
+import org.apache.camel.Processor;
 
 import erphub.config.ErphubConfig;
-import erphub.pipeline.Endpoints;
-import erphub.pipeline.Archive;
-import erphub.pipeline.UpstreamSpec;
-import erphub.pipeline.UpstreamSpecs;
+import erphub.routing.Failures;
 import erphub.tenant.CredentialStore;
 import erphub.tenant.TenantDirectory;
+import erphub.upstream.UpstreamSpec;
+import erphub.upstream.UpstreamSpecs;
 
 /**
- * The consuming products' SFTP drop server, through Camel's sftp component: each file is written under a
- * temporary name ({@code .part-<name>}) and renamed when complete, so a consumer never sees half a file.
- * The server's host key must be in the configured known_hosts (strict checking: an unknown or changed key
- * is refused). The connection stays open between files; connect and read timeouts keep a hung server
- * from hanging the route.
+ * The consuming products' SFTP drop server (route {@code erphub-send-sftp}, Camel's sftp component): which
+ * server (the tenant's own from the registry, or the shared one) with which login, the folder and file name,
+ * and what a failed upload means. Secrets never go into an endpoint URI, where Camel's endpoint registry and
+ * Hawtio would show them: the URI names a bean ({@code #bean:...}) that holds the password or passphrase.
  */
 @ApplicationScoped
 public class SftpDestination implements Destination {
 
     public static final String NAME = "sftp";
 
-    private final Endpoints endpoints;
+    private final ErphubConfig.Sftp sftp;
     private final TenantDirectory tenants;
     private final CredentialStore credentials;
     private final UpstreamSpecs specs;
-    private final Archive archive;
-    private final ErphubConfig.Sftp sftp;
-    private final Server shared;
-    /** Open connections not in use, per server (endpoint URI). */
-    private final Map<String, BlockingQueue<Producer>> idle = new ConcurrentHashMap<>();
+    private final CamelContext camel;
 
-    /** One SFTP server: its address for messages, and the Camel endpoint that logs in to it. */
-    private record Server(String address, String uri, String missingLogin) {
-        @Override
-        public String toString() {
-            return address; // the URI holds the password
-        }
+    /** One SFTP server and its login: the user, bean names of its secrets (never the values), a key file. */
+    record Server(String address, String username, String passwordBean, String keyFile, String passphraseBean,
+            String missingLogin) {
     }
 
-    public SftpDestination(TenantDirectory tenants, CredentialStore credentials, UpstreamSpecs specs, Archive archive,
-            ErphubConfig config, Endpoints endpoints) {
-        this.endpoints = endpoints;
+    public SftpDestination(ErphubConfig config, TenantDirectory tenants, CredentialStore credentials,
+            UpstreamSpecs specs, CamelContext camel) {
+        this.sftp = config.destinations().sftp();
         this.tenants = tenants;
         this.credentials = credentials;
         this.specs = specs;
-        this.archive = archive;
-        this.sftp = config.destinations().sftp();
-        this.shared = server(sftp.host(), sftp.port(), sftp.username(), sftp.password(), sftp.privateKeyFile(),
-                sftp.privateKeyPassphrase(), "erphub.destinations.sftp.password nor erphub.destinations.sftp.private-key-file");
-    }
-
-    /** The tenant's own server from the registry (its login by credential reference), or the shared one. */
-    private Server serverOf(String tenant) {
-        return tenants.sftpServer(tenant).map(own -> server(own.host(), own.port(), own.username(),
-                credentials.value(own.credential(), CredentialStore.PASSWORD),
-                credentials.value(own.credential(), CredentialStore.PRIVATE_KEY_FILE),
-                credentials.value(own.credential(), CredentialStore.PRIVATE_KEY_PASSPHRASE),
-                "password nor private-key-file in " + credentials.describe(own.credential()))).orElse(shared);
-    }
-
-    private Server server(String host, int port, String username, Optional<String> password,
-            Optional<String> privateKeyFile, Optional<String> passphrase, String missing) {
-        String base = sftp.baseFolder().equals(".") ? "" : sftp.baseFolder().replaceAll("^/+|/+$", "");
-        StringBuilder uri = new StringBuilder("sftp://").append(host).append(':').append(port)
-                .append('/').append(base)
-                .append("?username=").append(URLEncoder.encode(username, StandardCharsets.UTF_8))
-                .append("&knownHostsFile=").append(URLEncoder.encode(sftp.knownHostsFile(), StandardCharsets.UTF_8))
-                .append("&strictHostKeyChecking=yes&useUserKnownHostsFile=false")
-                .append("&connectTimeout=").append(sftp.connectTimeout().toMillis())
-                .append("&soTimeout=").append(sftp.readTimeout().toMillis())
-                .append("&timeout=").append(sftp.readTimeout().toMillis())
-                .append("&serverAliveInterval=").append(Math.max(1000, sftp.readTimeout().toMillis() / 3))
-                .append("&tempPrefix=.part-&fileExist=Override&autoCreate=true&binary=true&disconnect=false")
-                // The destination route's redelivery policy owns retries, not the component's own reconnect loop.
-                .append("&maximumReconnectAttempts=0&stepwise=false")
-                // Checks the one target file instead of listing its whole folder before each upload.
-                .append("&fastExistsCheck=true")
-                .append("&jschLoggingLevel=WARN");
-        password.ifPresent(p -> uri.append("&password=RAW(").append(p).append(')'));
-        privateKeyFile.ifPresent(k -> uri.append("&privateKeyFile=").append(URLEncoder.encode(k, StandardCharsets.UTF_8)));
-        passphrase.ifPresent(p -> uri.append("&privateKeyPassphrase=RAW(").append(p).append(')'));
-        boolean canLogIn = password.isPresent() || privateKeyFile.isPresent();
-        return new Server(host + ":" + port, uri.toString(), canLogIn ? null : missing);
+        this.camel = camel;
     }
 
     @Override
@@ -107,7 +54,24 @@ public class SftpDestination implements Destination {
     }
 
     @Override
-    public String deliver(Delivery d) throws Exception {
+    public ErphubConfig.Redelivery settings() {
+        return sftp;
+    }
+
+    @Produces
+    @Named("sftpTarget")
+    Processor target() {
+        return this::target;
+    }
+
+    @Produces
+    @Named("sftpFailed")
+    Processor failed() {
+        return SftpDestination::failed;
+    }
+
+    private void target(Exchange exchange) {
+        Delivery d = exchange.getProperty(FileDelivery.DELIVERY, Delivery.class);
         UpstreamSpec spec = specs.forUpstream(d.upstream())
                 .orElseThrow(() -> new DeliveryRefusedException("upstream " + d.upstream() + " has no route", null));
         Server server = serverOf(d.tenant());
@@ -115,57 +79,62 @@ public class SftpDestination implements Destination {
             throw new DeliveryRefusedException("SFTP server " + server.address() + " has no login: neither "
                     + server.missingLogin(), null);
         }
-        String path = spec.sftpFolderOf(d.tenant(), tenants.sftpFolder(d.tenant())) + "/" + d.file().fileName();
-        BlockingQueue<Producer> pool = idle.computeIfAbsent(server.uri(), u -> new LinkedBlockingQueue<>());
-        Producer connection = acquire(server, pool);
-        try (InputStream body = archive.open(d.file().archiveKey())) {
-            Exchange upload = connection.getEndpoint().createExchange();
-            upload.getIn().setBody(body);
-            upload.getIn().setHeader(Exchange.FILE_NAME, path);
-            connection.process(upload);
-            if (upload.getException() != null) {
-                throw failure(server, upload.getException());
-            }
-        } finally {
-            pool.offer(connection);
-        }
-        return "uploaded to sftp://" + server.address() + "/" + path;
+        String path = spec.sftpFolderOf(tenants.sftpFolder(d.tenant())) + "/" + d.file().fileName();
+        String base = sftp.baseFolder().equals(".") ? "" : sftp.baseFolder().replaceAll("^/+|/+$", "");
+        exchange.getIn().setHeader(Exchange.FILE_NAME, path);
+        exchange.setProperty("erphubSftpServer", server.address() + "/" + base);
+        exchange.setProperty("erphubSftpUser", server.username());
+        exchange.setProperty("erphubSftpPassword", server.passwordBean());
+        exchange.setProperty("erphubSftpKeyFile", server.keyFile());
+        exchange.setProperty("erphubSftpPassphrase", server.passphraseBean());
+        exchange.setProperty("erphubDeliveryDetail", "uploaded to sftp://" + server.address() + "/"
+                + (base.isEmpty() ? "" : base + "/") + path);
     }
 
-    /**
-     * An open connection for one upload. Each Camel sftp producer holds one SSH session and serialises its
-     * uploads, and ProducerTemplate did not keep it: every file paid a new SSH handshake (JFR: over half the
-     * CPU of the fan-out test). So erphub keeps its own producers, one per concurrent upload, for reuse.
-     */
-    private Producer acquire(Server server, BlockingQueue<Producer> pool) throws Exception {
-        Producer connection = pool.poll();
-        if (connection == null) {
-            connection = endpoints.resolve(server.uri()).createProducer();
-            connection.start();
-        }
-        return connection;
+    /** The tenant's own server from the registry (its login by credential reference), or the shared one. */
+    private Server serverOf(String tenant) {
+        return tenants.sftpServer(tenant).map(own -> server(own.host(), own.port(), own.username(), own.credential(),
+                credentials.value(own.credential(), CredentialStore.PASSWORD),
+                credentials.value(own.credential(), CredentialStore.PRIVATE_KEY_FILE),
+                credentials.value(own.credential(), CredentialStore.PRIVATE_KEY_PASSPHRASE),
+                "password nor private-key-file in " + credentials.describe(own.credential())))
+                .orElseGet(() -> server(sftp.host(), sftp.port(), sftp.username(), "shared", sftp.password(),
+                        sftp.privateKeyFile(), sftp.privateKeyPassphrase(),
+                        "erphub.destinations.sftp.password nor erphub.destinations.sftp.private-key-file"));
     }
 
-    @PreDestroy
-    void close() {
-        idle.values().forEach(pool -> {
-            for (Producer connection; (connection = pool.poll()) != null;) {
-                ServiceHelper.stopAndShutdownService(connection);
-            }
-        });
+    private Server server(String host, int port, String username, String secretName, Optional<String> password,
+            Optional<String> privateKeyFile, Optional<String> passphrase, String missing) {
+        Optional<String> pass = password.filter(p -> !p.isEmpty());
+        Optional<String> key = privateKeyFile.filter(k -> !k.isEmpty());
+        boolean canLogIn = pass.isPresent() || key.isPresent();
+        // An absent secret is an empty one: the endpoint names a bean either way.
+        return new Server(host + ":" + port, username, secret(secretName, "password", pass.orElse("")), key.orElse(""),
+                secret(secretName, "passphrase", passphrase.orElse("")), canLogIn ? null : missing);
     }
 
-    /** A host key that is not the known one is refused for good (until an operator fixes known_hosts and replays). */
-    private static RuntimeException failure(Server server, Exception e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
+    /** Binds the secret under a name the endpoint URI can refer to; the current value each time (rotation). */
+    private String secret(String credential, String field, String value) {
+        String name = "erphub-sftp-" + credential + "-" + field;
+        camel.getRegistry().bind(name, String.class, value);
+        return name;
+    }
+
+    /** In the route's doCatch: a host key that is not the known one is refused for good; anything else is retried. */
+    private static void failed(Exchange exchange) {
+        Throwable caught = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        String server = exchange.getProperty("erphubSftpServer", String.class);
+        String address = server == null ? "?" : server.substring(0, server.indexOf('/'));
+        for (Throwable t = caught; t != null; t = t.getCause() == t ? null : t.getCause()) {
             String message = String.valueOf(t.getMessage());
             boolean jsch = t.getClass().getName().startsWith("com.jcraft.jsch.");
             if (jsch && (t.getClass().getSimpleName().contains("HostKey") || message.contains("HostKey"))) {
-                return new DeliveryRefusedException("SFTP server " + server.address() + " refused: its host key is not the one"
-                        + " in known_hosts (" + message + ")", e);
+                throw new DeliveryRefusedException("SFTP server " + address + " refused: its host key is not the one"
+                        + " in known_hosts (" + message + ")", caught);
             }
         }
-        return new DeliveryFailedException("upload to SFTP server " + server.address() + " failed: " + rootMessage(e), null, e);
+        throw new DeliveryFailedException("upload to SFTP server " + address + " failed: " + rootMessage(caught), null,
+                caught);
     }
 
     private static String rootMessage(Throwable e) {
@@ -173,6 +142,6 @@ public class SftpDestination implements Destination {
         while (t.getCause() != null && t.getCause() != t) {
             t = t.getCause();
         }
-        return t == e ? String.valueOf(e.getMessage()) : e.getMessage() + " (" + t + ")";
+        return t == e ? Failures.describe(e) : Failures.describe(e) + " (" + t + ")";
     }
 }

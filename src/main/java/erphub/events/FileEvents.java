@@ -13,28 +13,30 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Named;
 
 import org.apache.camel.Exchange;
-import org.apache.camel.ProducerTemplate;
+import org.apache.camel.Message;
 import org.apache.camel.component.kafka.KafkaConstants;
 import org.jboss.logging.Logger;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import erphub.config.ErphubConfig;
-import erphub.pipeline.Endpoints;
+import erphub.archive.Archive;
 import erphub.delivery.Delivery;
-import erphub.pipeline.Archive;
+import erphub.delivery.FileDelivery;
 import erphub.pipeline.ClaimedFile;
+import erphub.pipeline.FileIntake;
 import erphub.state.DeliveryRecord;
 import erphub.state.FileRecord;
 import erphub.state.FileState;
+import erphub.state.LedgerQueries;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /**
- * Lifecycle events of files ({@code file.discovered}, {@code file.delivered}, {@code file.partially_delivered},
- * {@code file.rejected}, {@code file.dead_lettered}) and the per-file records of the Kafka destination
- * ({@code file.available}), all in one JSON shape, schema {@value #SCHEMA} (documented in the README).
- * Keyed by tenant. Events go to {@code erphub.events.uri}: Kafka in prod, the in-process bus here.
+ * The event messages of the events routes (routes/erphub-events.yaml) and the Kafka destination's records, all
+ * in one JSON shape, schema {@value #SCHEMA} (documented in the README): {@code file.discovered},
+ * {@code file.delivered}, {@code file.partially_delivered}, {@code file.rejected}, {@code file.dead_lettered} and
+ * {@code file.available}. Each step makes the message body and its headers (the tenant as the Kafka key, the
+ * type) from the ledger; everything else the exchange carried is dropped, so nothing internal leaves with it.
  */
 @ApplicationScoped
 @Named("fileEvents")
@@ -45,38 +47,36 @@ public class FileEvents {
     public static final String TYPE_HEADER = "erphubEventType";
     private static final Logger LOG = Logger.getLogger(FileEvents.class);
 
-    private final ProducerTemplate producer;
-    private final Endpoints endpoints;
     private final Archive archive;
+    private final LedgerQueries queries;
     private final ObjectMapper json;
     private final MeterRegistry meters;
-    private final String uri;
     private final Map<String, LongAdder> observed = new ConcurrentHashMap<>();
 
-    public FileEvents(ProducerTemplate producer, Archive archive, ObjectMapper json, MeterRegistry meters,
-            ErphubConfig config, Endpoints endpoints) {
-        this.producer = producer;
-        this.endpoints = endpoints;
+    public FileEvents(Archive archive, LedgerQueries queries, ObjectMapper json, MeterRegistry meters) {
         this.archive = archive;
+        this.queries = queries;
         this.json = json;
         this.meters = meters;
-        this.uri = config.events().uri();
     }
 
-    public void discovered(ClaimedFile f) {
+    /** file.discovered, from the claimed file in the body. */
+    public void discovered(Exchange exchange) {
+        ClaimedFile f = exchange.getIn().getBody(ClaimedFile.class);
         Map<String, Object> e = envelope("file.discovered", f.tenant(), f.upstream());
         e.put("fileId", f.fileId());
         e.put("remoteId", f.remoteId());
         e.put("version", f.version());
         e.put("fileName", f.name());
         e.put("sizeBytes", f.size());
-        e.put("checksum", f.checksum());
         e.put("state", FileState.DISCOVERED.name());
-        publish(e);
+        message(exchange, e);
     }
 
-    /** The file reached an end state: delivered, partially delivered, rejected or dead-lettered. */
-    public void settled(FileRecord file, List<DeliveryRecord> deliveries) {
+    /** The file's end state (delivered, partially delivered, rejected or dead-lettered), from the ledger. */
+    public void settled(Exchange exchange) {
+        long fileId = exchange.getProperty(FileIntake.FILE_ID, Long.class);
+        FileRecord file = queries.find(fileId).orElseThrow(() -> new IllegalStateException("no file " + fileId));
         String type = switch (file.state()) {
             case DELIVERED -> "file.delivered";
             case PARTIALLY_DELIVERED -> "file.partially_delivered";
@@ -84,12 +84,44 @@ public class FileEvents {
             case DEAD_LETTERED -> "file.dead_lettered";
             default -> throw new IllegalArgumentException("file " + file.id() + " is not settled: " + file.state());
         };
-        publish(fileEvent(type, file, deliveries));
+        message(exchange, fileEvent(type, file, queries.deliveries(fileId)));
     }
 
-    /** The Kafka destination's record of a delivered file: metadata and archive location, not the bytes. */
-    public String fileRecord(Delivery d) {
-        return write(fileEvent("file.available", d.file(), List.of()));
+    /** The Kafka destination's record of the delivery's file: metadata and archive location, not the bytes. */
+    public void fileRecord(Exchange exchange) {
+        Delivery d = exchange.getProperty(FileDelivery.DELIVERY, Delivery.class);
+        message(exchange, fileEvent("file.available", d.file(), List.of()));
+    }
+
+    /** A dead delivery as published on erphub.delivery.dead-letter-uri: the file's record, the destination, why. */
+    public void deadLetter(Exchange exchange) {
+        Delivery d = exchange.getProperty(FileDelivery.DELIVERY, Delivery.class);
+        Map<String, Object> e = fileEvent("delivery.dead", d.file(), queries.deliveries(d.file().id()));
+        e.put("destination", d.destination());
+        e.put("reason", exchange.getProperty("erphubDeadReason", String.class));
+        message(exchange, e);
+        exchange.getIn().setHeader("erphubDestination", d.destination());
+    }
+
+    /** The publish succeeded: erphub.events.published{type}. */
+    public void published(Exchange exchange) {
+        meters.counter("erphub.events.published", "type", type(exchange)).increment();
+    }
+
+    /**
+     * Events are notifications, not the record: the ledger is. A failed publish is logged and counted
+     * (erphub.events.failed) and does not undo or retry the work it reports.
+     */
+    public void failed(Exchange exchange) {
+        String type = type(exchange);
+        meters.counter("erphub.events.failed", "type", type).increment();
+        Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        LOG.warnf("event %s of tenant %s not published: %s", type, exchange.getIn().getHeader(KafkaConstants.KEY),
+                cause == null ? "unknown" : cause.getMessage());
+    }
+
+    private static String type(Exchange exchange) {
+        return exchange.getIn().getHeader(TYPE_HEADER, "file.available", String.class);
     }
 
     private Map<String, Object> fileEvent(String type, FileRecord file, List<DeliveryRecord> deliveries) {
@@ -100,6 +132,9 @@ public class FileEvents {
         e.put("fileName", file.fileName());
         e.put("sizeBytes", file.sizeBytes());
         e.put("checksum", file.checksum());
+        if (file.checksum() != null) {
+            e.put("checksumAlgorithm", "SHA-256");
+        }
         e.put("state", file.state().name());
         e.put("reason", file.reason());
         if (file.archiveKey() != null) {
@@ -134,39 +169,21 @@ public class FileEvents {
         return e;
     }
 
-    /**
-     * Events are notifications, not the record: the ledger is. A failed publish is logged and counted
-     * (erphub.events.failed) and does not undo or retry the work it reports.
-     */
-    private void publish(Map<String, Object> event) {
-        String type = (String) event.get("type");
-        String body = write(event);
-        Exchange sent = producer.send(endpoints.resolve(uri), x -> {
-            x.getIn().setBody(body);
-            x.getIn().setHeader(KafkaConstants.KEY, event.get("tenant"));
-            x.getIn().setHeader(TYPE_HEADER, type);
-        });
-        if (sent.getException() != null) {
-            meters.counter("erphub.events.failed", "type", type).increment();
-            LOG.warnf("event %s of %s/%s file %s not published: %s", type, event.get("tenant"), event.get("upstream"),
-                    event.get("fileId"), sent.getException().getMessage());
-        } else {
-            meters.counter("erphub.events.published", "type", type).increment();
-        }
-    }
-
-    private String write(Map<String, Object> event) {
+    private void message(Exchange exchange, Map<String, Object> event) {
+        Message in = exchange.getIn();
+        in.removeHeaders("*", erphub.routing.HttpTargets.ERROR_HANDLER_HEADERS);
         try {
-            return json.writeValueAsString(event);
+            in.setBody(json.writeValueAsString(event));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot write event " + event.get("type"), e);
         }
+        in.setHeader(KafkaConstants.KEY, event.get("tenant"));
+        in.setHeader(TYPE_HEADER, event.get("type"));
     }
 
     /** The in-process bus's consumer: counts what passed by, by type (the embedded default's progress). */
     public void observed(Exchange exchange) {
-        String type = exchange.getIn().getHeader(TYPE_HEADER, "file.available", String.class);
-        observed.computeIfAbsent(type, t -> new LongAdder()).increment();
+        observed.computeIfAbsent(type(exchange), t -> new LongAdder()).increment();
         if (LOG.isDebugEnabled()) {
             LOG.debugf("event %s", exchange.getIn().getBody(String.class));
         }

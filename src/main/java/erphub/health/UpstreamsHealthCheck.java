@@ -8,8 +8,10 @@ import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
 
-import erphub.pipeline.UpstreamPoll;
+import erphub.upstream.UpstreamPolls;
 import erphub.token.TokenCache;
+import erphub.upstream.UpstreamBreakers;
+import erphub.upstream.UpstreamSpecs;
 import io.smallrye.health.api.Wellness;
 
 /**
@@ -22,19 +24,23 @@ import io.smallrye.health.api.Wellness;
 @ApplicationScoped
 public class UpstreamsHealthCheck implements HealthCheck {
 
-    private final UpstreamPoll polls;
+    private final UpstreamPolls polls;
     private final TokenCache tokens;
+    private final UpstreamSpecs specs;
+    private final UpstreamBreakers breakers;
 
-    public UpstreamsHealthCheck(UpstreamPoll polls, TokenCache tokens) {
+    public UpstreamsHealthCheck(UpstreamPolls polls, TokenCache tokens, UpstreamSpecs specs, UpstreamBreakers breakers) {
         this.polls = polls;
         this.tokens = tokens;
+        this.specs = specs;
+        this.breakers = breakers;
     }
 
     @Override
     public HealthCheckResponse call() {
         HealthCheckResponseBuilder response = HealthCheckResponse.named("erphub-upstreams").up();
         polls.lastPolls().stream()
-                .sorted(Comparator.comparing(UpstreamPoll.LastPoll::upstream).thenComparing(UpstreamPoll.LastPoll::tenant))
+                .sorted(Comparator.comparing(UpstreamPolls.LastPoll::upstream).thenComparing(UpstreamPolls.LastPoll::tenant))
                 .forEach(p -> {
                     response.withData("poll " + p.upstream() + "/" + p.tenant(),
                             p.ok() ? "UP at " + p.at() : "DOWN at " + p.at() + ": " + p.error());
@@ -42,6 +48,12 @@ public class UpstreamsHealthCheck implements HealthCheck {
                         response.down();
                     }
                 });
+        specs.all().forEach(spec -> breakers.state(spec.upstreamId()).ifPresent(state -> {
+            response.withData("circuit " + spec.upstreamId(), state);
+            if (!state.equals("CLOSED")) {
+                response.down();
+            }
+        }));
         tokens.endpointStatus().forEach(t -> {
             response.withData("token endpoint " + t.tokenUrl(),
                     t.up() ? "UP at " + t.at() : "DOWN at " + t.at() + ": " + t.lastError());

@@ -1,5 +1,6 @@
 package erphub.pipeline;
 
+import erphub.routing.FileLogContext;
 import io.quarkus.runtime.annotations.RegisterForReflection;
 
 /**
@@ -21,4 +22,15 @@ public record ClaimedFile(
         String downloadUrl,
         long maxFileSize,
         String claimedOn) {
+
+    /** The file's identity in the log lines of one step. */
+    public FileLogContext log() {
+        return FileLogContext.of(tenant, upstream, fileId, remoteId);
+    }
+
+    /** {tenant}/{upstream}/{yyyy}/{mm}/{dd}/{fileId}: built from ids the ledger vouches for, never from a file name. */
+    public String archiveKey() {
+        String[] date = claimedOn.split("-");
+        return tenant + "/" + upstream + "/" + date[0] + "/" + date[1] + "/" + date[2] + "/" + fileId;
+    }
 }

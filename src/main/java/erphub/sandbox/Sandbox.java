@@ -27,8 +27,7 @@ import erphub.api.Caller;
 import erphub.config.ErphubConfig;
 import erphub.console.HawtioConsole;
 import erphub.sandbox.SandboxCatalog.SampleFile;
-import erphub.state.DeliveryStore;
-import erphub.state.FileStateStore;
+import erphub.state.LedgerQueries;
 import erphub.tenant.CredentialStore;
 import io.quarkus.runtime.StartupEvent;
 import io.vertx.core.buffer.Buffer;
@@ -53,8 +52,7 @@ public class Sandbox {
 
     private final ErphubConfig config;
     private final CredentialStore credentials;
-    private final FileStateStore files;
-    private final DeliveryStore deliveries;
+    private final LedgerQueries ledger;
     private final int port;
     private final Instance<HawtioConsole> console;
     private final boolean jolokiaStarts;
@@ -69,7 +67,7 @@ public class Sandbox {
     private Path erpFolder;
     private ScheduledExecutorService timer;
 
-    public Sandbox(ErphubConfig config, CredentialStore credentials, FileStateStore files, DeliveryStore deliveries,
+    public Sandbox(ErphubConfig config, CredentialStore credentials, LedgerQueries ledger,
             @ConfigProperty(name = "quarkus.http.port", defaultValue = "8080") int port, Instance<HawtioConsole> console,
             @ConfigProperty(name = "quarkus.camel.jolokia.server.auto-start", defaultValue = "true") boolean jolokiaStarts,
             @ConfigProperty(name = "quarkus.camel.jolokia.server.port", defaultValue = "8778") int jolokiaPort) {
@@ -78,8 +76,7 @@ public class Sandbox {
         this.jolokiaPort = jolokiaPort;
         this.config = config;
         this.credentials = credentials;
-        this.files = files;
-        this.deliveries = deliveries;
+        this.ledger = ledger;
         this.port = port;
     }
 
@@ -186,9 +183,9 @@ public class Sandbox {
 
     private void progress() {
         try {
-            Map<String, Long> byState = files.countByState();
+            Map<String, Long> byState = ledger.countByState();
             long total = byState.values().stream().mapToLong(Long::longValue).sum();
-            Map<String, Long> byDelivery = deliveries.countByState();
+            Map<String, Long> byDelivery = ledger.deliveryCountByState();
             LOG.infof("sandbox progress: %d files, %d delivered, %d partially, %d rejected, %d dead-lettered;"
                     + " deliveries retrying %d, dead %d", total, byState.getOrDefault("DELIVERED", 0L),
                     byState.getOrDefault("PARTIALLY_DELIVERED", 0L), byState.getOrDefault("REJECTED", 0L),

@@ -15,10 +15,10 @@ public class ClaimRelease {
 
     private static final Logger LOG = Logger.getLogger(ClaimRelease.class);
 
-    private final FileStateStore store;
-    private final DeliveryStore deliveries;
+    private final ClaimStore store;
+    private final DeliveryLedger deliveries;
 
-    public ClaimRelease(FileStateStore store, DeliveryStore deliveries) {
+    public ClaimRelease(ClaimStore store, DeliveryLedger deliveries) {
         this.store = store;
         this.deliveries = deliveries;
     }

@@ -87,7 +87,7 @@ public class PollStateStore {
                     ps.executeUpdate();
                 } catch (SQLException e) {
                     // Another node inserted the row first: update it on the next pass.
-                    if (!FileStateStore.UNIQUE_VIOLATION.equals(e.getSQLState())) {
+                    if (!LedgerSql.UNIQUE_VIOLATION.equals(e.getSQLState())) {
                         throw e;
                     }
                 }

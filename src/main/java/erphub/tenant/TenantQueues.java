@@ -12,7 +12,6 @@ import org.apache.camel.CamelContext;
 import org.apache.camel.quarkus.main.events.BeforeStart;
 
 import erphub.config.ErphubConfig;
-import erphub.pipeline.UpstreamSpec;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 
@@ -32,6 +31,7 @@ public class TenantQueues {
     private final MeterRegistry meters;
     private final Map<String, AtomicInteger> downloads = new ConcurrentHashMap<>();
     private final Map<String, Bucket> deliveryRates = new ConcurrentHashMap<>();
+    private final Rate deliveryRate = new Rate();
 
     public TenantQueues(TenantDirectory tenants, ErphubConfig config, MeterRegistry meters) {
         this.tenants = tenants;
@@ -45,11 +45,15 @@ public class TenantQueues {
 
     void bind(@Observes BeforeStart event, CamelContext context) {
         bind(context, INTAKE, new TenantFairQueue(INTAKE, config.intake().queueSize(), new Concurrency()));
-        Rate rate = new Rate();
-        for (String destination : UpstreamSpec.KNOWN_DESTINATIONS) {
-            String name = deliveryQueue(destination);
-            bind(context, name, new TenantFairQueue(name, config.delivery().queueSize(), rate));
-        }
+    }
+
+    /**
+     * Binds the tenant-fair queue of one destination's route ({@code seda:...?queue=#erphub-deliver-<name>-queue}):
+     * tenants in turn, each within its maxDeliveriesPerSecond over all destinations together.
+     */
+    public void bindDeliveryQueue(CamelContext context, String destination) {
+        String name = deliveryQueue(destination);
+        bind(context, name, new TenantFairQueue(name, config.delivery().queueSize(), deliveryRate));
     }
 
     private void bind(CamelContext context, String name, TenantFairQueue queue) {

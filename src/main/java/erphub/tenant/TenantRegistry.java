@@ -25,8 +25,6 @@ import org.apache.camel.quarkus.main.events.BeforeStart;
 import org.jboss.logging.Logger;
 
 import erphub.config.ErphubConfig;
-import erphub.pipeline.UpstreamSpec;
-import erphub.pipeline.UpstreamSpecs;
 
 /**
  * The tenants, from the registry file ({@code erphub.tenants.registry-file}, a mounted ConfigMap in
@@ -51,12 +49,12 @@ public class TenantRegistry {
     }
 
     private final ErphubConfig config;
-    private final UpstreamSpecs specs;
+    private final UpstreamCatalog specs;
     private final CredentialStore credentials;
     private volatile Snapshot current = new Snapshot(Map.of(), "", Instant.EPOCH);
     private volatile Rejection rejection;
 
-    public TenantRegistry(ErphubConfig config, UpstreamSpecs specs, CredentialStore credentials) {
+    public TenantRegistry(ErphubConfig config, UpstreamCatalog specs, CredentialStore credentials) {
         this.config = config;
         this.specs = specs;
         this.credentials = credentials;
@@ -120,8 +118,8 @@ public class TenantRegistry {
     }
 
     private RegistryReader.Result read(String text) {
-        Map<String, RegistryReader.Upstream> upstreams = specs.all().stream().collect(Collectors.toMap(
-                UpstreamSpec::upstreamId, s -> new RegistryReader.Upstream(s.credential(), Set.copyOf(s.destinations()))));
+        Map<String, RegistryReader.Upstream> upstreams = specs.declared().stream().collect(Collectors.toMap(
+                UpstreamCatalog.Declared::upstreamId, s -> new RegistryReader.Upstream(s.credential(), s.destinations())));
         ErphubConfig.Limits d = config.tenants().defaults();
         return new RegistryReader(config.tenants().registryFile().toString(), upstreams, new RegistryReader.Credentials() {
             @Override

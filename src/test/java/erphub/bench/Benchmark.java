@@ -406,7 +406,7 @@ class Benchmark {
         return """
                 # A benchmark upstream (workload c): the payroll format, polled every 5 s.
                 - templatedRoute:
-                    routeTemplateRef: erphub-upstream
+                    routeTemplateRef: erphub-upstream-source
                     routeId: upstream-%1$s
                     prefixId: %1$s-
                     parameters:

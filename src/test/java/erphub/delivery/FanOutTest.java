@@ -40,13 +40,14 @@ import com.github.tomakehurst.wiremock.WireMockServer;
 import erphub.delivery.DeliveryReplay.ReplayResult;
 import erphub.state.DeliveryRecord;
 import erphub.state.DeliveryState;
-import erphub.state.DeliveryStore;
-import erphub.state.DeliveryStore.DeadFilter;
+import erphub.state.LedgerQueries.DeadFilter;
 import erphub.state.DeliveryTransition;
 import erphub.state.FileKey;
 import erphub.state.FileRecord;
 import erphub.state.FileState;
-import erphub.state.FileStateStore;
+import erphub.state.ClaimStore;
+import erphub.state.FileLedger;
+import erphub.state.LedgerQueries;
 import erphub.state.Transition;
 import erphub.testing.ErpApiResource;
 import erphub.testing.ErpApiResource.ErpApi;
@@ -57,6 +58,7 @@ import erphub.testing.InjectTestServer;
 import erphub.testing.KafkaBrokerResource;
 import erphub.testing.KafkaBrokerResource.KafkaBroker;
 import erphub.testing.PrometheusText;
+import erphub.testing.RouteInspection;
 import erphub.testing.S3ServerResource;
 import erphub.testing.SftpServerResource;
 import erphub.testing.SftpServerResource.SftpServer;
@@ -95,17 +97,18 @@ class FanOutTest {
             config.put("erphub.destinations.erp-api.redelivery-delay", "50");
             config.put("erphub.destinations.erp-api.max-redelivery-delay", "400");
             config.putAll(SftpServerResource.asDestination());
-            config.put("erphub.destinations.sftp.connect-timeout", "PT2S");
-            config.put("erphub.destinations.sftp.read-timeout", "PT5S");
+            config.put("erphub.destinations.sftp.connect-timeout", "2000");
+            config.put("erphub.destinations.sftp.read-timeout", "5000");
             config.put("erphub.destinations.sftp.max-redeliveries", "40");
             config.put("erphub.destinations.sftp.redelivery-delay", "200");
             config.put("erphub.destinations.sftp.max-redelivery-delay", "1500");
             config.put("erphub.destinations.kafka.uri", "kafka:" + FILES_TOPIC + "?brokers={{test.kafka.bootstrap-servers}}");
             config.put("erphub.events.uri", "kafka:" + EVENTS_TOPIC + "?brokers={{test.kafka.bootstrap-servers}}");
-            config.put("erphub.archive.uri", "aws2-s3://erphub-fanout-test?overrideEndpoint=true"
+            String s3 = "aws2-s3://erphub-fanout-test?overrideEndpoint=true"
                     + "&uriEndpointOverride={{test.s3.endpoint}}&forcePathStyle=true&region={{test.s3.region}}"
-                    + "&accessKey=RAW({{test.s3.access-key}})&secretKey=RAW({{test.s3.secret-key}})"
-                    + "&autoCreateBucket=true&multiPartUpload=true&partSize=5242880");
+                    + "&accessKey=RAW({{test.s3.access-key}})&secretKey=RAW({{test.s3.secret-key}})";
+            config.put("erphub.archive.uri", s3 + "&autoCreateBucket=true&multiPartUpload=true&partSize=5242880");
+            config.put("erphub.archive.read-uri", s3 + "&operation=getObject");
             config.put("erphub.delivery.sweep-interval", "2000");
             config.put("erphub.delivery.replay-rate", "200");
             config.put("erphub.metrics.dead-letters-refresh", "1s");
@@ -136,10 +139,16 @@ class FanOutTest {
     KafkaBroker kafka;
 
     @Inject
-    FileStateStore files;
+    LedgerQueries files;
 
     @Inject
-    DeliveryStore deliveries;
+    ClaimStore claims;
+
+    @Inject
+    FileLedger ledger;
+
+    @Inject
+    LedgerQueries deliveries;
 
     @Inject
     DeliveryReplay replay;
@@ -217,10 +226,67 @@ class FanOutTest {
             FileRecord row = row(f);
             assertEquals(List.of(FileState.DISCOVERED, FileState.DOWNLOADED, FileState.ARCHIVED, FileState.VALIDATED,
                     FileState.DELIVERED), files.history(row.id()).stream().map(Transition::to).toList(), f.toString());
-            Map<String, List<DeliveryState>> steps = deliveries.history(row.id()).stream().collect(Collectors.groupingBy(
+            Map<String, List<DeliveryState>> steps = deliveries.deliveryHistory(row.id()).stream().collect(Collectors.groupingBy(
                     DeliveryTransition::destination, Collectors.mapping(DeliveryTransition::to, Collectors.toList())));
             assertEquals(Set.copyOf(DESTINATIONS), steps.keySet());
             steps.values().forEach(s -> assertEquals(List.of(DeliveryState.PENDING, DeliveryState.DELIVERED), s));
+        }
+    }
+
+    /**
+     * The pipeline as Camel runs it (its management MBeans: what Jolokia serves and Hawtio draws): every stage an
+     * EIP or an endpoint that has counted the files of the run, and the endpoints each destination ended in.
+     */
+    @Test
+    @Order(2)
+    void theRoutesShowEveryStageAndTheEndpointsTheFilesWentThrough() throws Exception {
+        RouteInspection routes = new RouteInspection();
+        long files = 1002;
+        // LIST -> SPLIT -> CLAIM -> hand-off, per upstream, each page inside the upstream's circuit breaker.
+        for (String upstream : List.of("upstream-payroll-exports", "upstream-supplier-invoices")) {
+            assertTrue(routes.exchanges(upstream, "loop") > 0, upstream);
+            assertTrue(routes.exchanges(upstream, "circuitBreaker") > 0, upstream);
+            assertTrue(routes.has(upstream, "split"), upstream);
+            assertTrue(routes.exchanges(upstream, "idempotentConsumer") >= files / 2, upstream);
+        }
+        // DOWNLOAD + ARCHIVE: one route per upstream, inside the same breaker; Camel HTTP, then the archive endpoint.
+        assertTrue(routes.exchanges("download-payroll-exports", "circuitBreaker") >= files / 2,
+                routes.describe("download-payroll-exports"));
+        assertTrue(routes.exchanges("download-supplier-invoices", "circuitBreaker") >= files / 2,
+                routes.describe("download-supplier-invoices"));
+        assertTrue(routes.exchanges("erphub-intake", "toD") >= files, "the intake route's toD of the download route");
+        assertTrue(routes.exchanges("erphub-upstream-get", "toD") >= files, "Camel HTTP for lists and downloads");
+        assertTrue(routes.exchanges("erphub-archive", "toD") >= files, "the archive endpoint");
+        // VALIDATE, then FAN-OUT through a recipient list to one route per destination, each ending in its endpoint.
+        assertTrue(routes.exchanges("erphub-store", "bean") >= files);
+        assertTrue(routes.exchanges("erphub-fan-out", "recipientList") >= files);
+        assertTrue(routes.exchanges("erphub-send-erp-api", "toD") >= files, "Camel HTTP to the ERP API");
+        assertTrue(routes.exchanges("erphub-send-sftp", "toD") >= files, "camel-ftp's sftp endpoint");
+        assertTrue(routes.exchanges("erphub-send-kafka", "to") >= files, "the kafka endpoint");
+        for (String destination : DESTINATIONS) {
+            assertTrue(routes.exchanges("erphub-deliver-" + destination, "to") >= files, destination);
+        }
+        // EVENTS are tapped off the pipeline.
+        assertTrue(routes.exchanges("upstream-payroll-exports", "wireTap") > 0, "file.discovered");
+        assertTrue(routes.exchanges("erphub-event-publish", "to") >= 2 * files);
+
+        // The endpoints the stages ended in, as Camel's runtime endpoint registry counts them (also a toD's).
+        assertTrue(routes.hits("erphub-upstream-get", "http://127.0.0.1", "out") >= files, "Camel HTTP to the upstream");
+        assertTrue(routes.hits("erphub-archive", "aws2-s3://erphub-fanout-test", "out") >= files, "the S3 archive");
+        assertTrue(routes.hits("erphub-send-erp-api", "http://127.0.0.1", "out") >= files, "Camel HTTP to the ERP API");
+        assertTrue(routes.hits("erphub-send-sftp", "sftp://127.0.0.1", "out") >= files, "the SFTP drop server");
+        assertTrue(routes.hits("erphub-send-kafka", "kafka://erphub.files", "out") >= files, "the Kafka topic");
+        assertTrue(routes.hits("erphub-archive-read", "aws2-s3://erphub-fanout-test", "out") >= 2 * files, "reads");
+        // No secret in an endpoint URI (Hawtio and Jolokia show them): the SFTP password is a bean reference.
+        List<String> endpoints = routes.endpointUse().stream().map(RouteInspection.EndpointUse::url).toList();
+        assertTrue(endpoints.stream().noneMatch(e -> e.contains(SftpServerResource.PASSWORD)), endpoints.toString());
+
+        // The ledger's checksum is the SHA-256 of the bytes, computed once, for every file of the run.
+        for (RemoteFile f : upstreams.files()) {
+            FileRecord row = row(f);
+            if (row.state() == FileState.DELIVERED) {
+                assertEquals(ExampleUpstreams.hex("SHA-256", f.content()), row.checksum(), f.toString());
+            }
         }
     }
 
@@ -329,7 +395,7 @@ class FanOutTest {
             // Read from the archive: the upstream saw no second download.
             verifyOneDownload(f);
             long id = row(f).id();
-            assertTrue(deliveries.history(id).stream().anyMatch(t -> t.from() == DeliveryState.DEAD
+            assertTrue(deliveries.deliveryHistory(id).stream().anyMatch(t -> t.from() == DeliveryState.DEAD
                     && t.to() == DeliveryState.PENDING && t.detail().equals("replayed by ops@example.com: ERP back after outage")));
             assertEquals(List.of(FileState.PARTIALLY_DELIVERED, FileState.VALIDATED, FileState.DELIVERED),
                     files.history(id).stream().map(Transition::to).toList().subList(4, 7));

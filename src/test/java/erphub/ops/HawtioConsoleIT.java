@@ -51,6 +51,7 @@ class HawtioConsoleIT {
     private static final Path CHROMIUM = Path.of(System.getProperty("test.chromium", "/usr/bin/chromium"));
     private static final By CONNECTED = By.xpath("//header//div[contains(@class,'toolbar__item')][normalize-space()='erphub']");
     private static final Path SCREENSHOT = Path.of("target/hawtio/camel-routes.png");
+    private static final Path DIAGRAM = Path.of("target/hawtio/destination-route-diagram.png");
 
     @Test
     void anOperatorSeesErphubsRoutesInHawtioThroughJolokia() throws Exception {
@@ -113,6 +114,17 @@ class HawtioConsoleIT {
                 File png = ((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE);
                 Files.copy(png.toPath(), SCREENSHOT, StandardCopyOption.REPLACE_EXISTING);
                 assertTrue(Files.size(SCREENSHOT) > 10_000, "screenshot " + SCREENSHOT);
+                // A destination route's diagram: the ERP API's, ending in its Camel HTTP endpoint. Files flow in the
+                // sandbox, so it has counted exchanges by now.
+                await().atMost(Duration.ofSeconds(60)).until(() -> exchangesOf(jolokia, "erphub-send-erp-api") > 0);
+                wait.until(ExpectedConditions.elementToBeClickable(
+                        By.xpath("//*[@role='tree']//*[normalize-space(text())='erphub-send-erp-api']"))).click();
+                wait.until(ExpectedConditions.elementToBeClickable(
+                        By.xpath("//*[normalize-space(text())='Route Diagram']"))).click();
+                wait.until(d -> mainText(d).contains("toD") || mainText(d).contains("erphubHttpOrigin"));
+                File diagram = ((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE);
+                Files.copy(diagram.toPath(), DIAGRAM, StandardCopyOption.REPLACE_EXISTING);
+                assertTrue(Files.size(DIAGRAM) > 10_000, "screenshot " + DIAGRAM);
                 // The data came through the connection to port {jolokia}, not the console's own JVM view.
                 assertTrue(browser.getCurrentUrl().startsWith(base), browser.getCurrentUrl());
                 assertFalse(String.valueOf(((JavascriptExecutor) browser).executeScript(
@@ -166,6 +178,18 @@ class HawtioConsoleIT {
         ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile())
                 .usingAnyFreePort().build();
         return new ChromeDriver(service, options);
+    }
+
+    /** Exchanges the route has completed, as its MBean counts them (read through Jolokia). */
+    private static long exchangesOf(int port, String routeId) throws Exception {
+        HttpRequest read = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/jolokia/"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"type\":\"read\",\"mbean\":\"org.apache.camel:context=erphub,"
+                        + "type=routes,name=\\\"" + routeId + "\\\"\",\"attribute\":\"ExchangesCompleted\"}"))
+                .build();
+        HttpResponse<String> response = HttpClient.newHttpClient().send(read, HttpResponse.BodyHandlers.ofString());
+        Object value = new JsonPath(response.body()).get("value");
+        return value instanceof Number n ? n.longValue() : 0;
     }
 
     /** The route ids erphub's Jolokia agent reports: what the page must show. */

@@ -34,7 +34,9 @@ import com.github.tomakehurst.wiremock.stubbing.Scenario;
 import erphub.state.FileKey;
 import erphub.state.FileRecord;
 import erphub.state.FileState;
-import erphub.state.FileStateStore;
+import erphub.state.ClaimStore;
+import erphub.state.FileLedger;
+import erphub.state.LedgerQueries;
 import erphub.state.StateDataSource;
 import erphub.state.Transition;
 import erphub.testing.ExampleUpstreams;
@@ -82,7 +84,13 @@ class FileIntakeTest {
     MockOAuth2Server oauth2;
 
     @Inject
-    FileStateStore store;
+    LedgerQueries store;
+
+    @Inject
+    ClaimStore claims;
+
+    @Inject
+    FileLedger ledger;
 
     @Inject
     StateDataSource db;

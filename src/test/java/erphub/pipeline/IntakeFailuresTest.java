@@ -28,7 +28,9 @@ import com.github.tomakehurst.wiremock.stubbing.Scenario;
 import erphub.state.FileKey;
 import erphub.state.FileRecord;
 import erphub.state.FileState;
-import erphub.state.FileStateStore;
+import erphub.state.ClaimStore;
+import erphub.state.FileLedger;
+import erphub.state.LedgerQueries;
 import erphub.state.PollRecord;
 import erphub.state.PollStateStore;
 import erphub.testing.ExampleUpstreams;
@@ -57,10 +59,12 @@ class IntakeFailuresTest {
             Map<String, String> config = new HashMap<>(TestRoutes.include("flaky-upstream", "flaky-token"));
             config.put("erphub.tokens.retry-backoff", "PT0.05S");
             config.put("erphub.intake.max-redeliveries", "2");
+            // These cases are about one file's failures; the upstream's circuit breaker has its own test.
+            config.put("erphub.circuit-breaker.failure-threshold", "100");
             config.put("erphub.intake.redelivery-delay", "100");
             config.put("erphub.intake.max-redelivery-delay", "1000");
             config.put("erphub.intake.retry-after-cap", "PT1S");
-            config.put("erphub.http.read-timeout", "PT1S");
+            config.put("erphub.http.read-timeout", "1000");
             config.put("erphub.archive.uri", "file:target/test-data/archive-flaky?tempPrefix=.part-");
             config.putAll(new TestTenants()
                     .tenant("acme", Map.of("flaky", "flaky"))
@@ -83,7 +87,13 @@ class IntakeFailuresTest {
     WireMockServer upstream;
 
     @Inject
-    FileStateStore store;
+    LedgerQueries store;
+
+    @Inject
+    ClaimStore claims;
+
+    @Inject
+    FileLedger ledger;
 
     @Inject
     PollStateStore polls;

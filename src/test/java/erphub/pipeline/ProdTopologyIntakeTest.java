@@ -18,7 +18,9 @@ import com.github.tomakehurst.wiremock.WireMockServer;
 import erphub.state.FileKey;
 import erphub.state.FileRecord;
 import erphub.state.FileState;
-import erphub.state.FileStateStore;
+import erphub.state.ClaimStore;
+import erphub.state.FileLedger;
+import erphub.state.LedgerQueries;
 import erphub.testing.ExampleUpstreams;
 import erphub.testing.ExampleUpstreams.RemoteFile;
 import erphub.testing.InjectTestServer;
@@ -48,10 +50,11 @@ class ProdTopologyIntakeTest {
             config.put("erphub.intake.handoff-uri", "kafka:erphub.intake?brokers={{test.kafka.bootstrap-servers}}");
             config.put("erphub.intake.consumer-uri", "kafka:erphub.intake?brokers={{test.kafka.bootstrap-servers}}"
                     + "&groupId=erphub-intake&consumersCount=2&autoOffsetReset=earliest");
-            config.put("erphub.archive.uri", "aws2-s3://" + BUCKET + "?overrideEndpoint=true"
+            String s3 = "aws2-s3://" + BUCKET + "?overrideEndpoint=true"
                     + "&uriEndpointOverride={{test.s3.endpoint}}&forcePathStyle=true&region={{test.s3.region}}"
-                    + "&accessKey=RAW({{test.s3.access-key}})&secretKey=RAW({{test.s3.secret-key}})"
-                    + "&autoCreateBucket=true&multiPartUpload=true&partSize=5242880");
+                    + "&accessKey=RAW({{test.s3.access-key}})&secretKey=RAW({{test.s3.secret-key}})";
+            config.put("erphub.archive.uri", s3 + "&autoCreateBucket=true&multiPartUpload=true&partSize=5242880");
+            config.put("erphub.archive.read-uri", s3 + "&operation=getObject");
             return config;
         }
 
@@ -72,7 +75,13 @@ class ProdTopologyIntakeTest {
     S3Client s3;
 
     @Inject
-    FileStateStore store;
+    LedgerQueries store;
+
+    @Inject
+    ClaimStore claims;
+
+    @Inject
+    FileLedger ledger;
 
     @Test
     void filesHandedOffOverKafkaAreArchivedInS3ByteIdentical() {

@@ -45,7 +45,13 @@ class FileStateStoreTest {
     }
 
     @Inject
-    FileStateStore store;
+    LedgerQueries store;
+
+    @Inject
+    ClaimStore claims;
+
+    @Inject
+    FileLedger ledger;
 
     @Inject
     StateDataSource db;
@@ -57,8 +63,8 @@ class FileStateStoreTest {
     void claimsAFileVersionOnceAndSkipsItAfterwards() {
         FileKey key = newKey("v1");
 
-        Optional<Claim> first = store.claim(key, "payroll.csv", 1234L, "sha256:ab");
-        Optional<Claim> second = store.claim(key, "payroll.csv", 1234L, "sha256:ab");
+        Optional<Claim> first = claims.claim(key, "payroll.csv", 1234L, "sha256:ab");
+        Optional<Claim> second = claims.claim(key, "payroll.csv", 1234L, "sha256:ab");
 
         assertTrue(first.isPresent());
         assertFalse(second.isPresent(), "a version already claimed is skipped");
@@ -75,9 +81,9 @@ class FileStateStoreTest {
         FileKey v1 = newKey("etag-1");
         FileKey v2 = new FileKey(v1.tenant(), v1.upstream(), v1.remoteId(), "etag-2");
 
-        assertTrue(store.claim(v1, "a.csv", null, null).isPresent());
-        assertTrue(store.claim(v2, "a.csv", null, null).isPresent());
-        assertFalse(store.claim(v1, "a.csv", null, null).isPresent());
+        assertTrue(claims.claim(v1, "a.csv", null, null).isPresent());
+        assertTrue(claims.claim(v2, "a.csv", null, null).isPresent());
+        assertFalse(claims.claim(v1, "a.csv", null, null).isPresent());
     }
 
     @Test
@@ -91,7 +97,7 @@ class FileStateStoreTest {
             for (int i = 0; i < contenders; i++) {
                 Callable<Optional<Claim>> claim = () -> {
                     start.await();
-                    return store.claim(key, "x.json", null, null);
+                    return claims.claim(key, "x.json", null, null);
                 };
                 results.add(pool.submit(claim));
             }
@@ -110,42 +116,42 @@ class FileStateStoreTest {
     @Test
     void aClaimWhoseLeaseEndedBeforeArchivingIsResumed() throws SQLException {
         FileKey key = newKey("v1");
-        Claim claim = store.claim(key, "big.bin", null, null).orElseThrow();
-        store.transition(claim.fileId(), FileState.DOWNLOADED, "downloaded 10 bytes");
+        Claim claim = claims.claim(key, "big.bin", null, null).orElseThrow();
+        ledger.transition(claim.fileId(), FileState.DOWNLOADED, "downloaded 10 bytes");
 
-        assertFalse(store.claim(key, "big.bin", null, null).isPresent(), "a live lease keeps others off");
+        assertFalse(claims.claim(key, "big.bin", null, null).isPresent(), "a live lease keeps others off");
         expireLease(claim.fileId());
 
-        Claim resumed = store.claim(key, "big.bin", null, null).orElseThrow();
+        Claim resumed = claims.claim(key, "big.bin", null, null).orElseThrow();
         assertTrue(resumed.resumed());
         assertEquals(claim.fileId(), resumed.fileId());
         assertEquals(2, resumed.attempt());
-        assertFalse(store.claim(key, "big.bin", null, null).isPresent(), "the resumed claim has a fresh lease");
+        assertFalse(claims.claim(key, "big.bin", null, null).isPresent(), "the resumed claim has a fresh lease");
     }
 
     @Test
     void aSupersededClaimCanNeitherRenewItsLeaseNorMoveTheFile() throws SQLException {
         FileKey key = newKey("v1");
-        Claim first = store.claim(key, "a.csv", null, null).orElseThrow();
-        assertTrue(store.renewLease(first.fileId(), first.attempt()));
+        Claim first = claims.claim(key, "a.csv", null, null).orElseThrow();
+        assertTrue(claims.renewLease(first.fileId(), first.attempt()));
         expireLease(first.fileId());
-        Claim second = store.claim(key, "a.csv", null, null).orElseThrow();
+        Claim second = claims.claim(key, "a.csv", null, null).orElseThrow();
 
-        assertFalse(store.renewLease(first.fileId(), first.attempt()), "the old holder lost the claim");
+        assertFalse(claims.renewLease(first.fileId(), first.attempt()), "the old holder lost the claim");
         assertThrows(StaleClaimException.class,
-                () -> store.transition(first.fileId(), FileState.DOWNLOADED, null, null, first.attempt()));
-        store.transition(second.fileId(), FileState.DOWNLOADED, null, null, second.attempt());
+                () -> ledger.transition(first.fileId(), FileState.DOWNLOADED, null, null, first.attempt()));
+        ledger.transition(second.fileId(), FileState.DOWNLOADED, null, null, second.attempt());
         assertEquals(FileState.DOWNLOADED, store.find(key).orElseThrow().state());
     }
 
     @Test
     void theHeartbeatKeepsALiveNodesClaimsButNotOnesThatAlreadyExpired() throws SQLException {
-        Claim live = store.claim(newKey("v1"), "a.csv", null, null).orElseThrow();
-        Claim expired = store.claim(newKey("v1"), "b.csv", null, null).orElseThrow();
+        Claim live = claims.claim(newKey("v1"), "a.csv", null, null).orElseThrow();
+        Claim expired = claims.claim(newKey("v1"), "b.csv", null, null).orElseThrow();
         expireLease(expired.fileId());
         java.time.Instant before = store.find(live.fileId()).orElseThrow().leaseUntil();
 
-        assertTrue(store.renewLeasesHeldByThisNode() >= 1);
+        assertTrue(claims.renewLeasesHeldByThisNode() >= 1);
 
         assertTrue(!store.find(live.fileId()).orElseThrow().leaseUntil().isBefore(before));
         assertTrue(store.find(expired.fileId()).orElseThrow().leaseUntil().isBefore(java.time.Instant.now()),
@@ -155,21 +161,21 @@ class FileStateStoreTest {
     @Test
     void anArchivedFileIsNeverClaimedAgainEvenAfterItsLease() throws SQLException {
         FileKey key = newKey("v1");
-        Claim claim = store.claim(key, "a.csv", null, null).orElseThrow();
-        store.transition(claim.fileId(), FileState.DOWNLOADED, null);
-        store.transition(claim.fileId(), FileState.ARCHIVED, "archive key acme/x");
+        Claim claim = claims.claim(key, "a.csv", null, null).orElseThrow();
+        ledger.transition(claim.fileId(), FileState.DOWNLOADED, null);
+        ledger.transition(claim.fileId(), FileState.ARCHIVED, "archive key acme/x");
         assertNull(store.find(key).orElseThrow().leaseUntil(), "the lease is released once the bytes are safe");
         expireLease(claim.fileId());
 
-        assertFalse(store.claim(key, "a.csv", null, null).isPresent());
+        assertFalse(claims.claim(key, "a.csv", null, null).isPresent());
     }
 
     @Test
     void everyTransitionIsOneRowWithNodeAttemptAndDetail() {
         FileKey key = newKey("v1");
-        long id = store.claim(key, "a.csv", null, null).orElseThrow().fileId();
-        store.transition(id, FileState.DOWNLOADED, "12 bytes");
-        store.transition(id, FileState.REJECTED, "checksum mismatch: expected sha256:aa, got sha256:bb");
+        long id = claims.claim(key, "a.csv", null, null).orElseThrow().fileId();
+        ledger.transition(id, FileState.DOWNLOADED, "12 bytes");
+        ledger.transition(id, FileState.REJECTED, "checksum mismatch: expected sha256:aa, got sha256:bb");
 
         List<Transition> history = store.history(id);
         assertEquals(List.of(FileState.DISCOVERED, FileState.DOWNLOADED, FileState.REJECTED),
@@ -185,10 +191,10 @@ class FileStateStoreTest {
 
     @Test
     void theLifecycleRefusesAStepItDoesNotHave() {
-        long id = store.claim(newKey("v1"), "a.csv", null, null).orElseThrow().fileId();
+        long id = claims.claim(newKey("v1"), "a.csv", null, null).orElseThrow().fileId();
 
         StateStoreException e = assertThrows(StateStoreException.class,
-                () -> store.transition(id, FileState.DELIVERED, null));
+                () -> ledger.transition(id, FileState.DELIVERED, null));
         assertTrue(e.getMessage().contains("cannot move from DISCOVERED to DELIVERED"), e.getMessage());
         assertEquals(1, store.history(id).size());
     }
@@ -196,7 +202,7 @@ class FileStateStoreTest {
     @Test
     void theSchemaItselfRejectsADuplicateKeyAndAnUnknownState() throws SQLException {
         FileKey key = newKey("v1");
-        store.claim(key, "a.csv", null, null).orElseThrow();
+        claims.claim(key, "a.csv", null, null).orElseThrow();
 
         SQLException duplicate = assertThrows(SQLException.class, () -> insertRaw(key, "DISCOVERED"));
         assertEquals("23505", duplicate.getSQLState());

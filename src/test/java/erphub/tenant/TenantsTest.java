@@ -35,7 +35,9 @@ import com.github.tomakehurst.wiremock.WireMockServer;
 
 import erphub.state.FileKey;
 import erphub.state.FileRecord;
-import erphub.state.FileStateStore;
+import erphub.state.ClaimStore;
+import erphub.state.FileLedger;
+import erphub.state.LedgerQueries;
 import erphub.state.PollStateStore;
 import erphub.state.StateDataSource;
 import erphub.testing.ExampleUpstreams;
@@ -140,7 +142,13 @@ class TenantsTest {
     TenantDirectory directory;
 
     @Inject
-    FileStateStore files;
+    LedgerQueries files;
+
+    @Inject
+    ClaimStore claims;
+
+    @Inject
+    FileLedger ledger;
 
     @Inject
     PollStateStore polls;

@@ -44,6 +44,7 @@ public class ErpApiResource implements QuarkusTestResourceLifecycleManager {
         private final List<Received> received = new CopyOnWriteArrayList<>();
         private final Set<String> accepted = ConcurrentHashMap.newKeySet();
         private volatile double failureRate;
+        private volatile Integer retryAfter;
         private volatile boolean down;
 
         ErpApi(String baseUrl) {
@@ -68,6 +69,11 @@ public class ErpApiResource implements QuarkusTestResourceLifecycleManager {
             this.failureRate = rate;
         }
 
+        /** Every 503 says Retry-After with this many seconds (null: no Retry-After). */
+        public void retryAfter(Integer seconds) {
+            this.retryAfter = seconds;
+        }
+
         /** Down: every request answered 503 until it is back. */
         public void down(boolean down) {
             this.down = down;
@@ -77,6 +83,7 @@ public class ErpApiResource implements QuarkusTestResourceLifecycleManager {
             received.clear();
             accepted.clear();
             failureRate = 0;
+            retryAfter = null;
             down = false;
         }
 
@@ -112,6 +119,9 @@ public class ErpApiResource implements QuarkusTestResourceLifecycleManager {
                     x.getRequestHeaders().getFirst("X-Erphub-Tenant"),
                     name == null ? null : URLDecoder.decode(name, StandardCharsets.UTF_8), subject(auth),
                     HexFormat.of().formatHex(sha.digest()), bytes, status));
+            if (status == 503 && retryAfter != null) {
+                x.getResponseHeaders().add("Retry-After", String.valueOf(retryAfter));
+            }
             x.sendResponseHeaders(status, -1);
             x.close();
         }

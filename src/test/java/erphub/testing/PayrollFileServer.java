@@ -32,6 +32,12 @@ public final class PayrollFileServer implements AutoCloseable {
     private final Map<String, List<GeneratedFile>> byTenant = new ConcurrentHashMap<>();
     private final Map<String, GeneratedFile> byId = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> downloads = new ConcurrentHashMap<>();
+    private final Map<String, AtomicInteger> requestsByTenant = new ConcurrentHashMap<>();
+    private final Map<String, AtomicInteger> failuresByTenant = new ConcurrentHashMap<>();
+    private final Map<String, java.time.Duration> downloadFailingFor = new ConcurrentHashMap<>();
+    private final Map<String, java.time.Instant> downloadFailingUntil = new ConcurrentHashMap<>();
+    private volatile double failureRate;
+    private volatile java.time.Instant downUntil = java.time.Instant.MIN;
 
     public PayrollFileServer() throws IOException {
         server = HttpServer.create(new InetSocketAddress(TestServers.LOOPBACK, 0), 64);
@@ -49,6 +55,41 @@ public final class PayrollFileServer implements AutoCloseable {
         byTenant.computeIfAbsent(tenant, t -> new java.util.concurrent.CopyOnWriteArrayList<>()).add(f);
         byId.put(id, f);
         return f;
+    }
+
+    /**
+     * Answers this share of all requests (lists and downloads, 0..1) with {@code 503} and {@code Retry-After: 1},
+     * at random.
+     */
+    public void failureRate(double rate) {
+        this.failureRate = rate;
+    }
+
+    /** Down for a while: every request answered {@code 503} with {@code Retry-After: 1}. */
+    public void downFor(java.time.Duration outage) {
+        this.downUntil = java.time.Instant.now().plus(outage);
+    }
+
+    /** The file's downloads answer {@code 503} with {@code Retry-After: 1} for this long after its first request. */
+    public void failDownloadFor(String id, java.time.Duration failing) {
+        downloadFailingFor.put(id, failing);
+    }
+
+    /** Requests (lists and downloads) made for the tenant's files since the last {@link #resetCounts()}. */
+    public int requests(String tenant) {
+        AtomicInteger n = requestsByTenant.get(tenant);
+        return n == null ? 0 : n.get();
+    }
+
+    /** Requests for the tenant's files answered 503 since the last {@link #resetCounts()}. */
+    public int failures(String tenant) {
+        AtomicInteger n = failuresByTenant.get(tenant);
+        return n == null ? 0 : n.get();
+    }
+
+    public void resetCounts() {
+        requestsByTenant.clear();
+        failuresByTenant.clear();
     }
 
     public int downloads(String id) {
@@ -107,6 +148,11 @@ public final class PayrollFileServer implements AutoCloseable {
         try (exchange) {
             if (path.startsWith("/payroll/v2/tenants/") && path.endsWith("/exports")) {
                 String tenant = path.substring("/payroll/v2/tenants/".length(), path.length() - "/exports".length());
+                requestsByTenant.computeIfAbsent(tenant, t -> new AtomicInteger()).incrementAndGet();
+                if (failing()) {
+                    unavailable(exchange, tenant);
+                    return;
+                }
                 StringBuilder json = new StringBuilder("{\"exports\":[");
                 List<GeneratedFile> files = byTenant.getOrDefault(tenant, List.of());
                 for (int i = 0; i < files.size(); i++) {
@@ -130,6 +176,14 @@ public final class PayrollFileServer implements AutoCloseable {
                     exchange.sendResponseHeaders(404, -1);
                     return;
                 }
+                requestsByTenant.computeIfAbsent(f.tenant(), t -> new AtomicInteger()).incrementAndGet();
+                java.time.Duration failingFor = downloadFailingFor.get(id);
+                java.time.Instant until = failingFor == null ? null
+                        : downloadFailingUntil.computeIfAbsent(id, k -> java.time.Instant.now().plus(failingFor));
+                if (failing() || until != null && java.time.Instant.now().isBefore(until)) {
+                    unavailable(exchange, f.tenant());
+                    return;
+                }
                 downloads.computeIfAbsent(id, k -> new AtomicInteger()).incrementAndGet();
                 exchange.getResponseHeaders().add("Content-Type", "application/octet-stream");
                 exchange.sendResponseHeaders(200, f.size());
@@ -140,6 +194,17 @@ public final class PayrollFileServer implements AutoCloseable {
             }
             exchange.sendResponseHeaders(404, -1);
         }
+    }
+
+    private boolean failing() {
+        return java.time.Instant.now().isBefore(downUntil)
+                || failureRate > 0 && java.util.concurrent.ThreadLocalRandom.current().nextDouble() < failureRate;
+    }
+
+    private void unavailable(HttpExchange exchange, String tenant) throws IOException {
+        failuresByTenant.computeIfAbsent(tenant, t -> new AtomicInteger()).incrementAndGet();
+        exchange.getResponseHeaders().add("Retry-After", "1");
+        exchange.sendResponseHeaders(503, -1);
     }
 
     @Override

@@ -109,8 +109,7 @@ public class SftpServerResource implements QuarkusTestResourceLifecycleManager {
                 "erphub.destinations.sftp.host", "${test.sftp.host}",
                 "erphub.destinations.sftp.port", "${test.sftp.port}",
                 "erphub.destinations.sftp.username", "${test.sftp.username}",
-                "erphub.destinations.sftp.password", "${test.sftp.password}",
-                "erphub.destinations.sftp.known-hosts-file", "${test.sftp.known-hosts}");
+                "erphub.destinations.sftp.password", "${test.sftp.password}");
     }
 
     @Override
@@ -126,7 +125,9 @@ public class SftpServerResource implements QuarkusTestResourceLifecycleManager {
                 "test.sftp.port", String.valueOf(handle.port()),
                 "test.sftp.username", USER,
                 "test.sftp.password", PASSWORD,
-                "test.sftp.known-hosts", handle.knownHosts().toString());
+                "test.sftp.known-hosts", handle.knownHosts().toString(),
+                // A plain value, not "${test.sftp.known-hosts}": the sftp route's toD is a simple expression.
+                "erphub.destinations.sftp.known-hosts-file", handle.knownHosts().toString());
     }
 
     @Override

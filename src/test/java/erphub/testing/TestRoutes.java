@@ -10,7 +10,7 @@ public final class TestRoutes {
     }
 
     public static Map<String, String> include(String... names) {
-        StringBuilder pattern = new StringBuilder("classpath:routes/*.yaml");
+        StringBuilder pattern = new StringBuilder("classpath:kamelets/*.kamelet.yaml,classpath:routes/*.yaml");
         for (String name : names) {
             pattern.append(",classpath:test-routes/").append(name).append(".yaml");
         }

@@ -1,0 +1,123 @@
+package erphub.pipeline;
+
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Named;
+
+import org.apache.camel.Exchange;
+import org.apache.camel.spi.IdempotentRepository;
+import org.apache.camel.support.service.ServiceSupport;
+import org.jboss.logging.Logger;
+
+import erphub.state.Claim;
+import erphub.state.ClaimStore;
+import erphub.tenant.TenantDirectory;
+import erphub.upstream.FileDescriptor;
+import erphub.upstream.UpstreamPolls;
+import erphub.upstream.UpstreamSpec;
+import erphub.upstream.UpstreamSpecs;
+
+/**
+ * CLAIM, as the repository of the upstream route's {@code idempotentConsumer}: the ledger. Adding a listed file's
+ * key is claiming its version for this node (an atomic insert; a version another node holds under a live lease,
+ * or one already processed, is a duplicate and skipped); the claimed file becomes the message body. When the
+ * hand-off fails, removing the key hands the claim back at once so the next poll claims it again.
+ */
+@ApplicationScoped
+@Named("fileClaims")
+public class FileClaims extends ServiceSupport implements IdempotentRepository {
+
+    private static final Logger LOG = Logger.getLogger(FileClaims.class);
+    /** Whether the claim resumed an earlier attempt (no new file.discovered event then). */
+    public static final String RESUMED = "erphubClaimResumed";
+    static final String CLAIM = "erphubClaim";
+
+    private final ClaimStore claims;
+    private final TenantDirectory tenants;
+    private final UpstreamSpecs specs;
+
+    public FileClaims(ClaimStore claims, TenantDirectory tenants, UpstreamSpecs specs) {
+        this.claims = claims;
+        this.tenants = tenants;
+        this.specs = specs;
+    }
+
+    @Override
+    public boolean add(Exchange exchange, String key) {
+        FileDescriptor file = exchange.getMessage().getBody(FileDescriptor.class);
+        if (!tenants.subscribes(file.tenant(), file.upstream())) {
+            return false; // the tenant was disabled during this poll's listing: no new claims from now on
+        }
+        Optional<Claim> claim = claims.claim(file.key(), file.name(), file.size(), file.checksum());
+        if (claim.isEmpty()) {
+            return false;
+        }
+        AtomicInteger counter = exchange.getProperty(UpstreamPolls.CLAIMED, AtomicInteger.class);
+        if (counter != null) {
+            counter.incrementAndGet();
+        }
+        Claim c = claim.get();
+        UpstreamSpec spec = specs.get(file.upstream());
+        ClaimedFile claimed = new ClaimedFile(c.fileId(), c.attempt(), file.tenant(), file.upstream(), file.remoteId(),
+                file.version(), file.name(), file.size(), file.checksum(), spec.checksumAlgorithm(), file.downloadUrl(),
+                tenants.maxFileSize(file.tenant(), spec.maxFileSize()), LocalDate.now(ZoneOffset.UTC).toString());
+        exchange.setProperty(CLAIM, claimed);
+        exchange.setProperty(RESUMED, c.resumed());
+        exchange.getMessage().setBody(claimed);
+        return true;
+    }
+
+    /** The hand-off of a claimed file failed: the claim's lease ends now, and the next poll claims it again. */
+    @Override
+    public boolean remove(Exchange exchange, String key) {
+        ClaimedFile claimed = exchange.getProperty(CLAIM, ClaimedFile.class);
+        if (claimed != null) {
+            claims.release(claimed.fileId(), claimed.attempt());
+            LOG.debugf("claim of %s handed back after a failed hand-off", key);
+        }
+        return claimed != null;
+    }
+
+    /**
+     * Renews the claim as work on it starts; false when another worker has taken it over in the meantime (the
+     * hand-off waited longer than the lease), and then this copy of the work is dropped.
+     */
+    public boolean stillClaimed(Exchange exchange) {
+        ClaimedFile file = exchange.getProperty(FileIntake.CLAIMED_FILE, ClaimedFile.class);
+        if (claims.renewLease(file.fileId(), file.attempt())) {
+            return true;
+        }
+        LOG.infof("%s/%s file %d (%s): claim attempt %d superseded, dropped", file.tenant(), file.upstream(),
+                file.fileId(), file.remoteId(), file.attempt());
+        return false;
+    }
+
+    @Override
+    public boolean add(String key) {
+        throw new IllegalStateException("a claim needs the listed file: the route calls add(exchange, key)");
+    }
+
+    @Override
+    public boolean contains(String key) {
+        return false; // only ever used eagerly: add() answers whether the key is new
+    }
+
+    @Override
+    public boolean remove(String key) {
+        return false;
+    }
+
+    @Override
+    public boolean confirm(String key) {
+        return true;
+    }
+
+    @Override
+    public void clear() {
+        // the ledger is never cleared through the route
+    }
+}

@@ -1,0 +1,24 @@
+package erphub.upstream;
+
+import erphub.state.FileKey;
+
+/** One file as an upstream's list describes it, for one tenant. */
+public record FileDescriptor(
+        String tenant,
+        String upstream,
+        String remoteId,
+        String version,
+        String name,
+        Long size,
+        String checksum,
+        String downloadUrl) {
+
+    public FileKey key() {
+        return new FileKey(tenant, upstream, remoteId, version);
+    }
+
+    /** The ledger key as one string: what the CLAIM step's idempotent consumer is keyed by. */
+    public String getClaimKey() {
+        return key().toString();
+    }
+}

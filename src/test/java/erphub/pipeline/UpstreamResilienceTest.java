@@ -1,0 +1,194 @@
+package erphub.pipeline;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
+
+import jakarta.inject.Inject;
+
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import erphub.state.FileKey;
+import erphub.state.FileRecord;
+import erphub.state.FileState;
+import erphub.state.LedgerQueries;
+import erphub.testing.ErpApiResource;
+import erphub.testing.ErpApiResource.ErpApi;
+import erphub.testing.ErpApiResource.Received;
+import erphub.testing.InjectTestServer;
+import erphub.testing.OAuth2ServerResource;
+import erphub.testing.PayrollFileServer;
+import erphub.testing.PayrollFileServer.GeneratedFile;
+import erphub.testing.PayrollServerResource;
+import erphub.testing.PrometheusText;
+import erphub.testing.TestTenants;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import io.restassured.RestAssured;
+
+/**
+ * Retries that keep their promise and a circuit breaker per upstream, against a real HTTP upstream that fails on
+ * purpose (503 with {@code Retry-After: 1}), a real token server and a real ERP API: a file whose download fails
+ * for 30 s is delivered once it recovers, an upstream that is down costs one call per cool-down (not one per
+ * file and retry) and its breaker closes by itself, and 30 % failures on both sides deliver every file exactly once.
+ */
+@QuarkusTest
+@TestProfile(UpstreamResilienceTest.FailingOnPurpose.class)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class UpstreamResilienceTest {
+
+    static final List<String> TENANTS = List.of("acme", "globex", "initech");
+    static final Duration COOL_DOWN = Duration.ofSeconds(4);
+    static final String UPSTREAM = "payroll-exports";
+
+    public static class FailingOnPurpose implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            TestTenants registry = new TestTenants();
+            TENANTS.forEach(t -> registry.tenant(t, Map.of(UPSTREAM, "payroll")).client(t + "-erp", "erp-secret-" + t));
+            Map<String, String> config = new HashMap<>(registry.write("resilience"));
+            config.put("erphub.upstreams.payroll-exports.poll-interval", "1000");
+            config.put("erphub.upstreams.payroll-exports.destinations", "erp-api");
+            config.put("erphub.upstreams.supplier-invoices.base-url", "http://127.0.0.1:9/unused");
+            config.put("erphub.upstreams.supplier-invoices.token-url", "http://127.0.0.1:9/unused");
+            config.put("erphub.destinations.erp-api.token-url", "${test.oauth2.token-url}");
+            config.put("erphub.circuit-breaker.cool-down", COOL_DOWN.toString());
+            config.put("erphub.archive.uri", "file:target/test-data/archive-resilience?tempPrefix=.part-");
+            return config;
+        }
+
+        @Override
+        public List<TestResourceEntry> testResources() {
+            return List.of(new TestResourceEntry(PayrollServerResource.class),
+                    new TestResourceEntry(OAuth2ServerResource.class,
+                            Map.of("erphub.upstreams.payroll-exports.token-url", "")),
+                    new TestResourceEntry(ErpApiResource.class, Map.of("erphub.destinations.erp-api.base-url", "")));
+        }
+    }
+
+    @InjectTestServer
+    PayrollFileServer upstream;
+
+    @InjectTestServer
+    ErpApi erp;
+
+    @Inject
+    LedgerQueries ledger;
+
+    @Test
+    @Order(1)
+    void aDownloadAnswering503WithRetryAfterOneForThirtySecondsIsDeliveredOnceItRecovers() {
+        upstream.resetCounts();
+        GeneratedFile file = upstream.add("acme", "recovering-1", 3000);
+        upstream.failDownloadFor(file.id(), Duration.ofSeconds(30));
+        Instant started = Instant.now();
+
+        awaitDelivered(List.of(file), Duration.ofMinutes(3));
+
+        assertTrue(Duration.between(started, Instant.now()).toSeconds() >= 30, "it did fail for 30 s");
+        assertTrue(upstream.failures("acme") >= 2, "retried: " + upstream.failures("acme") + " answers 503");
+        assertEquals(1, upstream.downloads(file.id()), "downloaded whole once it recovered");
+        assertEquals(1, accepted(file).size(), "delivered once");
+        assertEquals(file.sha256(), accepted(file).get(0).sha256());
+    }
+
+    @Test
+    @Order(2)
+    void anUpstreamThatIsDownCostsOneCallPerCoolDownPerTenantAndItsBreakerClosesByItself() {
+        Duration outage = Duration.ofSeconds(20);
+        upstream.resetCounts();
+        upstream.downFor(outage);
+        Instant end = Instant.now().plus(outage);
+        List<GeneratedFile> files = TENANTS.stream().map(t -> upstream.add(t, "after-outage-" + t, 1000)).toList();
+        AtomicBoolean sawOpen = new AtomicBoolean();
+        await().atMost(outage.plusSeconds(5)).pollInterval(Duration.ofMillis(500)).until(() -> {
+            sawOpen.compareAndSet(false, "OPEN".equals(circuit()));
+            return Instant.now().isAfter(end);
+        });
+        Map<String, Integer> failed = TENANTS.stream().collect(Collectors.toMap(t -> t, upstream::failures));
+        long bound = outage.toMillis() / COOL_DOWN.toMillis() + 1;
+        System.out.printf("[%s] calls per tenant during a %d s outage (cool-down %d s, bound %d): %s%n",
+                getClass().getSimpleName(), outage.toSeconds(), COOL_DOWN.toSeconds(), bound, failed);
+        assertTrue(sawOpen.get(), "the circuit opened during the outage (metrics)");
+        failed.forEach((tenant, calls) -> assertTrue(calls <= bound, tenant + " was called " + calls + " times"));
+
+        awaitDelivered(files, Duration.ofSeconds(60));
+        await().atMost(COOL_DOWN.multipliedBy(3)).until(() -> "CLOSED".equals(circuit()));
+    }
+
+    @Test
+    @Order(3)
+    void thirtyPercentFailuresAtTheUpstreamAndTheErpDeliverEveryFileExactlyOnceFiveRunsInARow() {
+        upstream.failureRate(0.3);
+        erp.failureRate(0.3);
+        erp.retryAfter(1);
+        try {
+            for (int run = 1; run <= 5; run++) {
+                Instant started = Instant.now();
+                List<GeneratedFile> batch = new ArrayList<>();
+                for (String tenant : TENANTS) {
+                    for (int i = 0; i < 8; i++) {
+                        batch.add(upstream.add(tenant, "run" + run + "-" + tenant + "-" + i, 500 + 97L * i));
+                    }
+                }
+                awaitDelivered(batch, Duration.ofMinutes(3));
+                for (GeneratedFile f : batch) {
+                    List<Received> got = accepted(f);
+                    assertEquals(1, got.size(), f + " accepted " + got.size() + " times");
+                    assertEquals(f.sha256(), got.get(0).sha256(), f.toString());
+                    assertEquals(f.sha256(), row(f).checksum(), "the ledger's SHA-256 of " + f);
+                }
+                System.out.printf("[%s] run %d: %d files through 30%% upstream and 30%% ERP failures in %.1f s%n",
+                        getClass().getSimpleName(), run, batch.size(),
+                        Duration.between(started, Instant.now()).toMillis() / 1000.0);
+            }
+            assertTrue(erp.received().stream().anyMatch(r -> r.status() == 503), "the ERP did fail requests");
+        } finally {
+            upstream.failureRate(0);
+            erp.failureRate(0);
+        }
+    }
+
+    private void awaitDelivered(List<GeneratedFile> files, Duration atMost) {
+        await().atMost(atMost).pollInterval(Duration.ofMillis(250)).until(() -> files.stream().allMatch(f -> {
+            FileRecord row = ledger.find(key(f)).orElse(null);
+            if (row != null && (row.state() == FileState.DEAD_LETTERED || row.state() == FileState.REJECTED)) {
+                throw new AssertionError(f + " ended " + row.state() + ": " + row.reason());
+            }
+            return row != null && row.state() == FileState.DELIVERED;
+        }));
+    }
+
+    private List<Received> accepted(GeneratedFile f) {
+        String key = String.join(":", f.tenant(), UPSTREAM, f.id(), "1", "erp-api");
+        return erp.accepted().stream().filter(r -> key.equals(r.idempotencyKey())).toList();
+    }
+
+    private FileRecord row(GeneratedFile f) {
+        return ledger.find(key(f)).orElseThrow();
+    }
+
+    private static FileKey key(GeneratedFile f) {
+        return new FileKey(f.tenant(), UPSTREAM, f.id(), "1");
+    }
+
+    /** The upstream's circuit as /q/metrics shows it (erphub_upstream_breaker_state: 0 closed, 1 half-open, 2 open). */
+    private static String circuit() {
+        double state = PrometheusText.sum(RestAssured.get("/q/metrics").asString(), "erphub_upstream_breaker_state",
+                "upstream=\"" + UPSTREAM + "\"");
+        return state == 2 ? "OPEN" : state == 1 ? "HALF_OPEN" : "CLOSED";
+    }
+}

@@ -1,0 +1,133 @@
+package erphub.testing;
+
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+import javax.management.Attribute;
+import javax.management.AttributeList;
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
+
+/**
+ * erphub's routes as Camel's management (JMX) describes them in this JVM: every processor of every route with
+ * its EIP name and exchange count, every endpoint, and a route's dump. This is what Jolokia serves and Hawtio
+ * draws, read here without the HTTP in between.
+ */
+public final class RouteInspection {
+
+    /** One processor (EIP node) of a route. */
+    public record Processor(String routeId, String name, String processorId, long exchanges, String uri) {
+    }
+
+    private final MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+
+    public List<Processor> processors() {
+        try {
+            return readProcessors();
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot read Camel's processor MBeans", e);
+        }
+    }
+
+    private List<Processor> readProcessors() throws Exception {
+        List<Processor> out = new ArrayList<>();
+        Set<ObjectName> names = server.queryNames(new ObjectName("org.apache.camel:type=processors,*"), null);
+        for (ObjectName name : names) {
+            AttributeList values = server.getAttributes(name,
+                    new String[] { "RouteId", "ProcessorName", "ProcessorId", "ExchangesTotal" });
+            String uri = null;
+            for (String attribute : List.of("Uri", "Destination")) {
+                try {
+                    Object v = server.getAttribute(name, attribute);
+                    uri = v == null ? null : v.toString();
+                    break;
+                } catch (javax.management.AttributeNotFoundException e) {
+                    // not a sending processor
+                }
+            }
+            out.add(new Processor(text(values, 0), text(values, 1), text(values, 2),
+                    ((Number) ((Attribute) values.get(3)).getValue()).longValue(), uri));
+        }
+        return out;
+    }
+
+    /** Exchanges through the route's processors of one EIP ({@code split}, {@code toD}, {@code circuitBreaker}...). */
+    public long exchanges(String routeId, String eip) {
+        return processors().stream().filter(p -> routeId.equals(p.routeId()) && eip.equals(p.name()))
+                .mapToLong(Processor::exchanges).sum();
+    }
+
+    /** Whether the route has a processor of this EIP. */
+    public boolean has(String routeId, String eip) {
+        return processors().stream().anyMatch(p -> routeId.equals(p.routeId()) && eip.equals(p.name()));
+    }
+
+    /** The route's processors as "eip:exchanges", for assertion messages. */
+    public String describe(String routeId) {
+        return processors().stream().filter(p -> routeId.equals(p.routeId()))
+                .map(p -> p.name() + ":" + p.exchanges()).toList().toString();
+    }
+
+    public List<String> routeIds() throws Exception {
+        List<String> out = new ArrayList<>();
+        for (ObjectName name : server.queryNames(new ObjectName("org.apache.camel:type=routes,*"), null)) {
+            out.add(String.valueOf(server.getAttribute(name, "RouteId")));
+        }
+        return out;
+    }
+
+    /** The endpoint URIs Camel has registered (as its endpoint MBeans show them). */
+    public List<String> endpointUris() throws Exception {
+        List<String> out = new ArrayList<>();
+        for (ObjectName name : server.queryNames(new ObjectName("org.apache.camel:type=endpoints,*"), null)) {
+            out.add(String.valueOf(server.getAttribute(name, "EndpointUri")));
+        }
+        return out;
+    }
+
+    /** One endpoint a route used, as Camel's runtime endpoint registry counts it (also the dynamic ones of a toD). */
+    public record EndpointUse(String routeId, String url, String direction, long hits) {
+    }
+
+    /** Every endpoint each route sent to or consumed from, with its hits (needs endpoint runtime statistics). */
+    public List<EndpointUse> endpointUse() throws Exception {
+        for (ObjectName name : server.queryNames(new ObjectName("org.apache.camel:type=services,*"), null)) {
+            if (name.getKeyProperty("name").contains("RuntimeEndpointRegistry")) {
+                javax.management.openmbean.TabularData table = (javax.management.openmbean.TabularData) server.invoke(
+                        name, "endpointStatistics", new Object[0], new String[0]);
+                List<EndpointUse> out = new ArrayList<>();
+                for (Object row : table.values()) {
+                    javax.management.openmbean.CompositeData c = (javax.management.openmbean.CompositeData) row;
+                    out.add(new EndpointUse((String) c.get("routeId"), (String) c.get("url"), (String) c.get("direction"),
+                            ((Number) c.get("hits")).longValue()));
+                }
+                return out;
+            }
+        }
+        throw new AssertionError("no runtime endpoint registry in JMX (camel.main.endpoint-runtime-statistics-enabled)");
+    }
+
+    /** Hits of the route on endpoints whose URL starts with {@code prefix}, in the direction "in" or "out". */
+    public long hits(String routeId, String prefix, String direction) throws Exception {
+        return endpointUse().stream().filter(u -> routeId.equals(u.routeId()) && u.url().startsWith(prefix)
+                && direction.equals(u.direction())).mapToLong(EndpointUse::hits).sum();
+    }
+
+    /** The route as Camel's YAML DSL, placeholders resolved. */
+    public String dumpYaml(String routeId) throws Exception {
+        for (ObjectName name : server.queryNames(new ObjectName("org.apache.camel:type=routes,*"), null)) {
+            if (routeId.equals(server.getAttribute(name, "RouteId"))) {
+                return (String) server.invoke(name, "dumpRouteAsYaml", new Object[] { true },
+                        new String[] { boolean.class.getName() });
+            }
+        }
+        throw new AssertionError("no route " + routeId);
+    }
+
+    private static String text(AttributeList values, int i) {
+        Object v = ((Attribute) values.get(i)).getValue();
+        return v == null ? null : v.toString();
+    }
+}
