@@ -25,6 +25,7 @@ import org.apache.camel.quarkus.main.events.BeforeStart;
 import org.jboss.logging.Logger;
 
 import erphub.config.ErphubConfig;
+import erphub.delivery.PgpKeys;
 import erphub.pipeline.UpstreamSpec;
 import erphub.pipeline.UpstreamSpecs;
 
@@ -53,13 +54,15 @@ public class TenantRegistry {
     private final ErphubConfig config;
     private final UpstreamSpecs specs;
     private final CredentialStore credentials;
+    private final PgpKeys pgpKeys;
     private volatile Snapshot current = new Snapshot(Map.of(), "", Instant.EPOCH);
     private volatile Rejection rejection;
 
-    public TenantRegistry(ErphubConfig config, UpstreamSpecs specs, CredentialStore credentials) {
+    public TenantRegistry(ErphubConfig config, UpstreamSpecs specs, CredentialStore credentials, PgpKeys pgpKeys) {
         this.config = config;
         this.specs = specs;
         this.credentials = credentials;
+        this.pgpKeys = pgpKeys;
     }
 
     /** After the upstream routes are read (they say which upstreams exist), before any route polls. */
@@ -138,6 +141,11 @@ public class TenantRegistry {
             @Override
             public String describe(String ref) {
                 return credentials.describe(ref);
+            }
+
+            @Override
+            public Optional<String> pgpPublicKeyProblem(String ref) {
+                return pgpKeys.problem(ref);
             }
         }, new TenantSettings.Limits(d.maxConcurrentDownloads(), d.maxFileSize(), d.maxDeliveriesPerSecond())).read(text);
     }
