@@ -140,6 +140,16 @@ public interface ErphubConfig {
     interface Archive {
         /** Camel endpoint the raw bytes are written to: a local folder in the embedded default, S3 in prod. */
         String uri();
+
+        /**
+         * Server-side encryption of archived S3 objects: {@code none} (the bucket's default applies),
+         * {@code sse-s3} (S3-managed keys, AES256) or {@code sse-kms} (the KMS key {@link #kmsKeyId()}).
+         */
+        @WithDefault("none")
+        String encryption();
+
+        /** The KMS key of {@code sse-kms}: key id, key ARN, alias ({@code alias/aws/s3} for the AWS-managed key) or alias ARN. */
+        Optional<String> kmsKeyId();
     }
 
     interface Http {
