@@ -100,13 +100,13 @@ class PgpEncryptionTest {
     }
 
     /**
-     * 128 MiB through encryption and decryption in a JVM with a 16 MiB heap: if either side held the file (or a
+     * 128 MiB through encryption and decryption in a JVM with a 32 MiB heap: if either side held the file (or a
      * growing part of it) in memory, that JVM would die of OutOfMemoryError.
      */
     @Test
-    void a128MiBStreamGoesThroughA16MiBHeap() throws Exception {
+    void a128MiBStreamGoesThroughA32MiBHeap() throws Exception {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        Process check = new ProcessBuilder(java.toString(), "-Xmx16m", "-cp", System.getProperty("java.class.path"),
+        Process check = new ProcessBuilder(java.toString(), "-Xmx32m", "-cp", System.getProperty("java.class.path"),
                 PgpStreamCheck.class.getName(), "128").redirectErrorStream(true).start();
         String output = new String(check.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(check.waitFor(5, TimeUnit.MINUTES), "the check ended");
@@ -117,7 +117,7 @@ class PgpEncryptionTest {
         assertEquals(result.group(1), result.group(2), "decrypted bytes equal the plain bytes");
         assertEquals(128L * 1024 * 1024, Long.parseLong(result.group(3)));
         assertEquals("true", result.group(4));
-        assertTrue(Long.parseLong(result.group(5)) <= 16, "the heap was limited: " + output);
+        assertTrue(Long.parseLong(result.group(5)) <= 32, "the heap was limited: " + output);
         System.out.printf("[PgpEncryptionTest] 128 MiB encrypted and decrypted in a JVM of at most %s MiB heap (peak use %s MiB)%n",
                 result.group(5), result.group(6));
     }
