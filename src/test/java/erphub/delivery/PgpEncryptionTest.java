@@ -100,14 +100,14 @@ class PgpEncryptionTest {
     }
 
     /**
-     * 128 MiB through encryption and decryption in a JVM with a 32 MiB heap: if either side held the file (or a
+     * 64 MiB through encryption and decryption in a JVM with a 32 MiB heap: if either side held the file (or a
      * growing part of it) in memory, that JVM would die of OutOfMemoryError.
      */
     @Test
-    void a128MiBStreamGoesThroughA32MiBHeap() throws Exception {
+    void a64MiBStreamGoesThroughA32MiBHeap() throws Exception {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         Process check = new ProcessBuilder(java.toString(), "-Xmx32m", "-cp", System.getProperty("java.class.path"),
-                PgpStreamCheck.class.getName(), "128").redirectErrorStream(true).start();
+                PgpStreamCheck.class.getName(), "64").redirectErrorStream(true).start();
         String output = new String(check.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(check.waitFor(5, TimeUnit.MINUTES), "the check ended");
         assertEquals(0, check.exitValue(), output);
@@ -115,10 +115,10 @@ class PgpEncryptionTest {
                 .matcher(output);
         assertTrue(result.find(), output);
         assertEquals(result.group(1), result.group(2), "decrypted bytes equal the plain bytes");
-        assertEquals(128L * 1024 * 1024, Long.parseLong(result.group(3)));
+        assertEquals(64L * 1024 * 1024, Long.parseLong(result.group(3)));
         assertEquals("true", result.group(4));
         assertTrue(Long.parseLong(result.group(5)) <= 32, "the heap was limited: " + output);
-        System.out.printf("[PgpEncryptionTest] 128 MiB encrypted and decrypted in a JVM of at most %s MiB heap (peak use %s MiB)%n",
+        System.out.printf("[PgpEncryptionTest] 64 MiB encrypted and decrypted in a JVM of at most %s MiB heap (peak use %s MiB)%n",
                 result.group(5), result.group(6));
     }
 
