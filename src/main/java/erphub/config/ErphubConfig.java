@@ -156,6 +156,16 @@ public interface ErphubConfig {
 
         /** Camel endpoint the archived bytes are read from (deliveries, replays): aws2-s3 getObject, or the local folder's bean. */
         String readUri();
+
+        /**
+         * Server-side encryption of archived S3 objects: {@code none} (the bucket's default applies),
+         * {@code sse-s3} (S3-managed keys, AES256) or {@code sse-kms} (the KMS key {@link #kmsKeyId()}).
+         */
+        @WithDefault("none")
+        String encryption();
+
+        /** The KMS key of {@code sse-kms}: key id, key ARN, alias ({@code alias/aws/s3} for the AWS-managed key) or alias ARN. */
+        Optional<String> kmsKeyId();
     }
 
     interface Http {

@@ -32,13 +32,20 @@ public class ErphubMetrics {
 
     private static final Logger LOG = Logger.getLogger(ErphubMetrics.class);
 
+    /** The ledger's tables, counted for erphub.ledger.rows{table}. */
+    static final List<String> LEDGER_TABLES = List.of("file_version", "file_transition", "file_delivery",
+            "delivery_transition", "upstream_poll");
+
     private final StateDataSource db;
     private final MultiGauge deadLetters;
+    private final MultiGauge ledgerRows;
 
     public ErphubMetrics(StateDataSource db, MeterRegistry meters) {
         this.db = db;
         this.deadLetters = MultiGauge.builder("erphub.dead.letters")
                 .description("Dead deliveries waiting for a replay, by tenant and destination").register(meters);
+        this.ledgerRows = MultiGauge.builder("erphub.ledger.rows")
+                .description("Rows of each ledger table (PostgreSQL: the planner's estimate, no table scan)").register(meters);
     }
 
     @Produces
@@ -71,5 +78,26 @@ public class ErphubMetrics {
             return;
         }
         deadLetters.register(rows, true);
+        refreshLedgerRows();
+    }
+
+    /** The ledger's size: PostgreSQL's own estimate (pg_class, kept by autovacuum), or a count on H2. */
+    private void refreshLedgerRows() {
+        List<MultiGauge.Row<?>> rows = new ArrayList<>();
+        try (Connection c = db.connection()) {
+            boolean postgres = c.getMetaData().getDatabaseProductName().toLowerCase(java.util.Locale.ROOT).contains("postgres");
+            for (String table : LEDGER_TABLES) {
+                String sql = postgres
+                        ? "SELECT GREATEST(reltuples, 0)::bigint FROM pg_class WHERE relname = '" + table + "'"
+                        : "SELECT COUNT(*) FROM " + table;
+                try (PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
+                    rows.add(MultiGauge.Row.of(Tags.of("table", table), rs.next() ? rs.getLong(1) : 0));
+                }
+            }
+        } catch (SQLException | RuntimeException e) {
+            LOG.debugf("ledger size gauge not refreshed: %s", e.toString());
+            return;
+        }
+        ledgerRows.register(rows, true);
     }
 }

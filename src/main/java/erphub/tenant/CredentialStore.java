@@ -27,6 +27,8 @@ public class CredentialStore {
     public static final String PASSWORD = "password";
     public static final String PRIVATE_KEY_FILE = "private-key-file";
     public static final String PRIVATE_KEY_PASSPHRASE = "private-key-passphrase";
+    /** An ASCII-armored OpenPGP public key that a tenant's SFTP deliveries are encrypted to. */
+    public static final String PGP_PUBLIC_KEY = "pgp-public-key";
 
     private final Config config;
     private final Optional<Path> dir;

@@ -52,6 +52,9 @@ final class RegistryReader {
         boolean hasSftpLogin(String ref);
 
         String describe(String ref);
+
+        /** Why the reference is not one usable OpenPGP public key ("does not resolve: ...", "is revoked"), or empty. */
+        Optional<String> pgpPublicKeyProblem(String ref);
     }
 
     record Result(Map<String, TenantSettings> tenants, List<String> problems) {
@@ -213,7 +216,7 @@ final class RegistryReader {
         }
 
         Map<String, Node> sftp = dest.containsKey("sftp")
-                ? fields(dest.get("sftp"), where + ".destinations.sftp", Set.of("folder", "server")) : Map.of();
+                ? fields(dest.get("sftp"), where + ".destinations.sftp", Set.of("folder", "server", "pgpPublicKey")) : Map.of();
         String folder = Optional.ofNullable(text(sftp.get("folder"))).orElse(id);
         if (!FOLDER.matcher(folder).matches() || folder.contains("..")) {
             problems.add(at(sftp.getOrDefault("folder", map)) + where + ": sftp.folder '" + folder
@@ -224,6 +227,16 @@ final class RegistryReader {
         if (sftp.containsKey("server")) {
             server = sftpServer(sftp.get("server"), where + ".destinations.sftp.server", id, prefix);
             valid &= server.isPresent();
+        }
+        Optional<String> pgpKey = Optional.empty();
+        if (sftp.containsKey("pgpPublicKey")) {
+            String ref = reference(sftp.get("pgpPublicKey"), where + ".destinations.sftp.pgpPublicKey", null);
+            Optional<String> problem = ref == null ? Optional.empty() : credentials.pgpPublicKeyProblem(ref);
+            if (problem.isPresent()) {
+                problems.add(at(sftp.get("pgpPublicKey")) + where + ": sftp.pgpPublicKey '" + ref + "' " + problem.get());
+            }
+            valid &= ref != null && problem.isEmpty();
+            pgpKey = Optional.ofNullable(ref);
         }
 
         Map<String, Node> kafka = dest.containsKey("kafka")
@@ -244,7 +257,7 @@ final class RegistryReader {
         if (downloads == null || size == null || rate == null || !valid) {
             return null;
         }
-        return new TenantSettings(id, name, enabled, Map.copyOf(subscribed), erpBase, erpRef, folder, server, topic,
+        return new TenantSettings(id, name, enabled, Map.copyOf(subscribed), erpBase, erpRef, folder, server, pgpKey, topic,
                 new Limits(downloads.intValue(), size, rate.intValue()));
     }
 

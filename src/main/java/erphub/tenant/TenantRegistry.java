@@ -51,13 +51,15 @@ public class TenantRegistry {
     private final ErphubConfig config;
     private final UpstreamCatalog specs;
     private final CredentialStore credentials;
+    private final PgpKeys pgpKeys;
     private volatile Snapshot current = new Snapshot(Map.of(), "", Instant.EPOCH);
     private volatile Rejection rejection;
 
-    public TenantRegistry(ErphubConfig config, UpstreamCatalog specs, CredentialStore credentials) {
+    public TenantRegistry(ErphubConfig config, UpstreamCatalog specs, CredentialStore credentials, PgpKeys pgpKeys) {
         this.config = config;
         this.specs = specs;
         this.credentials = credentials;
+        this.pgpKeys = pgpKeys;
     }
 
     /** After the upstream routes are read (they say which upstreams exist), before any route polls. */
@@ -136,6 +138,11 @@ public class TenantRegistry {
             @Override
             public String describe(String ref) {
                 return credentials.describe(ref);
+            }
+
+            @Override
+            public Optional<String> pgpPublicKeyProblem(String ref) {
+                return pgpKeys.problem(ref);
             }
         }, new TenantSettings.Limits(d.maxConcurrentDownloads(), d.maxFileSize(), d.maxDeliveriesPerSecond())).read(text);
     }

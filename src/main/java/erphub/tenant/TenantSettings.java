@@ -6,6 +6,9 @@ import java.util.Optional;
 /**
  * One tenant as the registry declares it, validated. Holds credential references, never secrets.
  *
+ * @param sftpPgpPublicKey a reference to the OpenPGP public key the tenant's SFTP deliveries are encrypted to
+ *        ({@link erphub.tenant.PgpKeys}), when it names one
+ *
  * @param upstreams the upstream ids the tenant is subscribed to, with the credential reference for each
  */
 public record TenantSettings(
@@ -17,6 +20,7 @@ public record TenantSettings(
         String erpCredential,
         String sftpFolder,
         Optional<SftpServer> sftpServer,
+        Optional<String> sftpPgpPublicKey,
         Optional<String> kafkaTopic,
         Limits limits) {
 

@@ -30,6 +30,7 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -54,6 +55,7 @@ import erphub.testing.ErpApiResource.ErpApi;
 import erphub.testing.ErpApiResource.Received;
 import erphub.testing.ExampleUpstreams;
 import erphub.testing.ExampleUpstreams.RemoteFile;
+import erphub.testing.GrafanaDashboard;
 import erphub.testing.InjectTestServer;
 import erphub.testing.KafkaBrokerResource;
 import erphub.testing.KafkaBrokerResource.KafkaBroker;
@@ -67,6 +69,10 @@ import erphub.testing.TokenSubjectPattern;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
+import software.amazon.awssdk.services.s3.model.S3Object;
+import software.amazon.awssdk.services.s3.model.ServerSideEncryption;
 
 /**
  * FAN-OUT against real servers on 127.0.0.1: the example upstreams (WireMock) behind a real OAuth2 server,
@@ -83,6 +89,9 @@ class FanOutTest {
     static final List<String> DESTINATIONS = List.of("erp-api", "kafka", "sftp");
     static final String FILES_TOPIC = "erphub.files";
     static final String EVENTS_TOPIC = "erphub.events";
+    static final String ARCHIVE_KMS_KEY = "arn:aws:kms:eu-central-1:111122223333:key/fan-out-archive";
+    /** Every metric name /q/metrics showed during this class's run (a gauge can come and go, like dead letters). */
+    static final Set<String> EXPOSED = ConcurrentHashMap.newKeySet();
 
     public static class AllDestinations implements QuarkusTestProfile {
         @Override
@@ -109,6 +118,9 @@ class FanOutTest {
                     + "&accessKey=RAW({{test.s3.access-key}})&secretKey=RAW({{test.s3.secret-key}})";
             config.put("erphub.archive.uri", s3 + "&autoCreateBucket=true&multiPartUpload=true&partSize=5242880");
             config.put("erphub.archive.read-uri", s3 + "&operation=getObject");
+            // The archive is encrypted server-side with a KMS key (s3proxy keeps and reports it per object).
+            config.put("erphub.archive.encryption", "sse-kms");
+            config.put("erphub.archive.kms-key-id", ARCHIVE_KMS_KEY);
             config.put("erphub.delivery.sweep-interval", "2000");
             config.put("erphub.delivery.replay-rate", "200");
             config.put("erphub.metrics.dead-letters-refresh", "1s");
@@ -138,6 +150,9 @@ class FanOutTest {
     @InjectTestServer
     KafkaBroker kafka;
 
+    @InjectTestServer
+    S3Client s3;
+
     @Inject
     LedgerQueries files;
 
@@ -158,6 +173,11 @@ class FanOutTest {
 
     static ExampleUpstreams upstreams;
     static final Instant STARTED = Instant.now();
+
+    @BeforeAll
+    static void noMetricsSeenYet() {
+        EXPOSED.clear();
+    }
 
     @Test
     @Order(1)
@@ -430,10 +450,41 @@ class FanOutTest {
         }
     }
 
+    @Test
+    @Order(7)
+    void everyArchivedFileIsEncryptedServerSideWithTheConfiguredKmsKey() {
+        List<S3Object> objects = s3.listObjectsV2Paginator(b -> b.bucket("erphub-fanout-test")).contents().stream().toList();
+        assertTrue(objects.size() >= 1002, "archived objects: " + objects.size());
+        for (S3Object object : objects) {
+            HeadObjectResponse head = s3.headObject(b -> b.bucket("erphub-fanout-test").key(object.key()));
+            assertEquals(ServerSideEncryption.AWS_KMS, head.serverSideEncryption(), object.key());
+            assertEquals(ARCHIVE_KMS_KEY, head.ssekmsKeyId(), object.key());
+        }
+    }
+
+    @Test
+    @Order(8)
+    void everyQueryOfTheGrafanaDashboardReadsAMetricThisApplicationExposes() {
+        EXPOSED.addAll(GrafanaDashboard.exposedNames(metrics()));
+        Map<String, List<String>> unknown = new java.util.TreeMap<>();
+        for (String query : GrafanaDashboard.queries(GrafanaDashboard.read())) {
+            Set<String> names = GrafanaDashboard.metricNames(query);
+            assertFalse(names.isEmpty(), "a query that reads no metric: " + query);
+            for (String name : names) {
+                if (!EXPOSED.contains(name)) {
+                    unknown.computeIfAbsent(name, n -> new ArrayList<>()).add(query);
+                }
+            }
+        }
+        assertEquals(Map.of(), unknown, "dashboard queries name metrics that /q/metrics never showed");
+    }
+
     // ---------------------------------------------------------------- helpers
 
     static String metrics() {
-        return io.restassured.RestAssured.get("/q/metrics").then().statusCode(200).extract().asString();
+        String exposition = io.restassured.RestAssured.get("/q/metrics").then().statusCode(200).extract().asString();
+        EXPOSED.addAll(GrafanaDashboard.exposedNames(exposition));
+        return exposition;
     }
 
     /** The sum of a metric's samples whose labels contain all the given label pairs. */

@@ -22,6 +22,9 @@ import org.junit.jupiter.api.Test;
 import org.snakeyaml.engine.v2.api.Load;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 
+import com.fasterxml.jackson.databind.JsonNode;
+
+import erphub.testing.GrafanaDashboard;
 import io.quarkus.test.junit.QuarkusTest;
 
 /**
@@ -165,5 +168,68 @@ class KubernetesManifestsTest {
         assertEquals(Set.of("ErphubDeadLettersGrowing", "ErphubUpstreamFailing", "ErphubTokenEndpointFailing",
                 "ErphubNotReady"), alerts);
         assertTrue(rules.stream().allMatch(r -> at(r, "labels", "severity") != null && at(r, "expr") != null));
+    }
+
+    @Test
+    void theGrafanaDashboardHasADatasourceAndAQueryInEveryPanelAndIsProvisionedByALabelledConfigMap() throws IOException {
+        JsonNode dashboard = GrafanaDashboard.read();
+        assertEquals("erphub-overview", dashboard.path("uid").asText());
+        JsonNode datasource = null;
+        for (JsonNode variable : dashboard.path("templating").path("list")) {
+            if ("datasource".equals(variable.path("name").asText())) {
+                datasource = variable;
+            }
+        }
+        assertNotNull(datasource, "a datasource variable, so the dashboard imports into any Grafana");
+        assertEquals("datasource", datasource.path("type").asText());
+        assertEquals("prometheus", datasource.path("query").asText());
+
+        Set<String> titles = new HashSet<>();
+        Set<Integer> ids = new HashSet<>();
+        for (JsonNode panel : GrafanaDashboard.panels(dashboard)) {
+            String title = panel.path("title").asText();
+            assertTrue(ids.add(panel.path("id").asInt()), "panel ids are unique: " + title);
+            assertTrue(panel.path("gridPos").has("w") && panel.path("gridPos").has("h"), title);
+            if ("row".equals(panel.path("type").asText())) {
+                continue;
+            }
+            titles.add(title);
+            assertEquals("prometheus", panel.path("datasource").path("type").asText(), title);
+            assertEquals("${datasource}", panel.path("datasource").path("uid").asText(), title);
+            assertTrue(panel.path("targets").size() > 0, title + " has no query");
+            for (JsonNode target : panel.path("targets")) {
+                assertFalse(target.path("expr").asText().isBlank(), title + " has an empty query");
+                assertEquals("${datasource}", target.path("datasource").path("uid").asText(), title);
+                assertFalse(GrafanaDashboard.metricNames(target.path("expr").asText()).isEmpty(), title);
+            }
+        }
+        assertTrue(titles.containsAll(Set.of("Files by outcome per tenant and upstream", "Delivery latency by destination",
+                "Dead letters waiting", "Token requests and cache hits", "Queue sizes", "Upstream circuit breakers",
+                "Ledger size")), "the panels operators asked for: " + titles);
+
+        // Provisioned by Grafana's dashboard sidecar: a ConfigMap with its label, generated from the JSON file itself.
+        Map<String, Object> kustomization = documents(ROOT.resolve("base/kustomization.yaml")).get(0);
+        List<Map<String, Object>> generators = at(kustomization, "configMapGenerator");
+        Map<String, Object> generator = generators.stream().filter(g -> "erphub-grafana-dashboard".equals(g.get("name")))
+                .findFirst().orElseThrow(() -> new AssertionError("no erphub-grafana-dashboard ConfigMap"));
+        List<String> files = at(generator, "files");
+        assertTrue(files.stream().anyMatch(f -> f.endsWith("=" + GrafanaDashboard.FILE.getFileName())), files.toString());
+        assertEquals("1", at(generator, "options", "labels", "grafana_dashboard"));
+        assertEquals(Boolean.TRUE, at(generator, "options", "disableNameSuffixHash"), "a stable name for the sidecar");
+    }
+
+    @Test
+    void dashboardQueriesAreReadForMetricNamesOnlyNotFunctionsLabelsOrVariables() {
+        assertEquals(Set.of("erphub_delivery_duration_seconds_bucket"), GrafanaDashboard.metricNames(
+                "histogram_quantile(0.95, sum by (destination, le) (rate(erphub_delivery_duration_seconds_bucket"
+                        + "{destination=~\"$destination\", outcome!=\"rate(x)\"}[$__rate_interval])))"));
+        assertEquals(Set.of("a_total", "b_total"), GrafanaDashboard.metricNames(
+                "sum(rate(a_total[5m])) / on (pod) group_left (node) (sum without (x) (b_total offset 5m) > bool 0)"));
+        Set<String> all = new HashSet<>();
+        GrafanaDashboard.queries(GrafanaDashboard.read()).forEach(q -> all.addAll(GrafanaDashboard.metricNames(q)));
+        assertTrue(all.stream().allMatch(n -> n.startsWith("erphub_") || n.startsWith("camel_")), all.toString());
+        assertTrue(all.containsAll(Set.of("erphub_files_total", "erphub_deliveries_total", "erphub_dead_letters",
+                "erphub_token_requests_total", "erphub_token_cache_hits_total", "erphub_queue_size",
+                "erphub_upstream_breaker_state", "erphub_ledger_rows")), all.toString());
     }
 }

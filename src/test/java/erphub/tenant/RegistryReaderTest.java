@@ -6,9 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 import org.junit.jupiter.api.Test;
+
+import erphub.crypto.PgpEncryption;
+import erphub.testing.PgpTestKeys;
 
 /**
  * The registry file as an operator writes it: checked as a whole, every mistake reported with file, line and
@@ -20,7 +25,10 @@ class RegistryReaderTest {
             "payroll-exports", new RegistryReader.Upstream("payroll", Set.of("erp-api", "sftp", "kafka")),
             "supplier-invoices", new RegistryReader.Upstream("procurement", Set.of("sftp")));
 
-    /** Credentials that resolve: every reference except those starting with "missing". */
+    /** What PGP key references resolve to (erphub.credentials.<ref>.pgp-public-key in the application). */
+    static final Map<String, String> PGP_KEYS = new ConcurrentHashMap<>();
+
+    /** Credentials that resolve: every reference except those starting with "missing"; PGP keys from PGP_KEYS. */
     static final RegistryReader.Credentials CREDENTIALS = new RegistryReader.Credentials() {
         @Override
         public boolean hasClient(String ref) {
@@ -35,6 +43,20 @@ class RegistryReaderTest {
         @Override
         public String describe(String ref) {
             return "erphub.credentials." + ref + ".*";
+        }
+
+        @Override
+        public Optional<String> pgpPublicKeyProblem(String ref) {
+            String key = PGP_KEYS.get(ref);
+            if (key == null) {
+                return Optional.of("does not resolve: set pgp-public-key in " + describe(ref));
+            }
+            try {
+                PgpEncryption.forPublicKey(key);
+                return Optional.empty();
+            } catch (IllegalArgumentException e) {
+                return Optional.of(e.getMessage());
+            }
         }
     };
 
@@ -142,5 +164,48 @@ class RegistryReaderTest {
         List<String> problems = read("tenants:\n  - id: acme\n    upstreams: [unclosed\n").problems();
         assertEquals(1, problems.size());
         assertTrue(problems.get(0).startsWith("tenants.yaml:4:1: not valid YAML"), problems.get(0));
+    }
+
+    @Test
+    void anSftpPgpKeyIsAReferenceToAPublicKeyThatMustParse() {
+        PgpTestKeys.TestKey acme = PgpTestKeys.recipient("acme@example.com");
+        PGP_KEYS.put("acme-pgp", acme.armoredPublicKey());
+        PGP_KEYS.put("globex-pgp", acme.armoredSecretKey());
+        PGP_KEYS.put("initech-pgp", "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nbm90IGEga2V5\n-----END PGP PUBLIC KEY BLOCK-----\n");
+        String yaml = """
+                tenants:
+                  - id: acme
+                    destinations: {sftp: {pgpPublicKey: acme-pgp}}
+                  - id: globex
+                    destinations:
+                      sftp:
+                        folder: globex
+                        pgpPublicKey: globex-pgp
+                  - id: initech
+                    destinations: {sftp: {pgpPublicKey: initech-pgp}}
+                  - id: hooli
+                    destinations: {sftp: {pgpPublicKey: missing-pgp}}
+                  - id: umbrella
+                    destinations: {sftp: {pgpPublicKey: "-----BEGIN PGP PUBLIC KEY BLOCK-----"}}
+                """;
+        RegistryReader.Result result = read(yaml);
+        List<String> problems = result.problems();
+        assertEquals(4, problems.size(), String.join("\n", problems));
+        assertEquals("tenants.yaml:8:23: tenants[1] (globex): sftp.pgpPublicKey 'globex-pgp' is a secret (private) key:"
+                + " give the recipient's public key only, and keep the secret key out of erphub's configuration", problems.get(0));
+        assertEquals("tenants.yaml:10:41: tenants[2] (initech): sftp.pgpPublicKey 'initech-pgp' is not an OpenPGP public key"
+                + " (it does not parse)", problems.get(1));
+        assertEquals("tenants.yaml:12:41: tenants[3] (hooli): sftp.pgpPublicKey 'missing-pgp' does not resolve: set"
+                + " pgp-public-key in erphub.credentials.missing-pgp.*", problems.get(2));
+        assertTrue(problems.get(3).startsWith("tenants.yaml:14:41: tenants[4] (umbrella).destinations.sftp.pgpPublicKey:"
+                + " '-----BEGIN PGP PUBLIC KEY BLOCK-----' is not a credential reference"), problems.get(3));
+        assertEquals(Optional.of("acme-pgp"), result.tenants().get("acme").sftpPgpPublicKey());
+
+        PGP_KEYS.put("globex-pgp", PgpTestKeys.recipient("globex@example.com").armoredPublicKey());
+        PGP_KEYS.put("initech-pgp", acme.armoredPublicKey());
+        RegistryReader.Result fixed = read(yaml.lines().limit(10).collect(java.util.stream.Collectors.joining("\n")));
+        assertEquals(List.of(), fixed.problems());
+        assertEquals(Optional.of("globex-pgp"), fixed.tenants().get("globex").sftpPgpPublicKey());
+        assertEquals(Optional.empty(), read("tenants:\n  - id: plain\n").tenants().get("plain").sftpPgpPublicKey());
     }
 }

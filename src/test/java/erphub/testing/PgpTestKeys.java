@@ -1,0 +1,181 @@
+package erphub.testing;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Date;
+import java.util.Iterator;
+
+import org.bouncycastle.bcpg.ArmoredOutputStream;
+import org.bouncycastle.bcpg.HashAlgorithmTags;
+import org.bouncycastle.bcpg.PublicKeyAlgorithmTags;
+import org.bouncycastle.bcpg.sig.KeyFlags;
+import org.bouncycastle.crypto.generators.RSAKeyPairGenerator;
+import org.bouncycastle.crypto.params.RSAKeyGenerationParameters;
+import org.bouncycastle.openpgp.PGPEncryptedDataList;
+import org.bouncycastle.openpgp.PGPException;
+import org.bouncycastle.openpgp.PGPKeyPair;
+import org.bouncycastle.openpgp.PGPKeyRingGenerator;
+import org.bouncycastle.openpgp.PGPLiteralData;
+import org.bouncycastle.openpgp.PGPPrivateKey;
+import org.bouncycastle.openpgp.PGPPublicKey;
+import org.bouncycastle.openpgp.PGPPublicKeyEncryptedData;
+import org.bouncycastle.openpgp.PGPPublicKeyRing;
+import org.bouncycastle.openpgp.PGPSecretKey;
+import org.bouncycastle.openpgp.PGPSecretKeyRing;
+import org.bouncycastle.openpgp.PGPSignature;
+import org.bouncycastle.openpgp.PGPSignatureGenerator;
+import org.bouncycastle.openpgp.PGPSignatureSubpacketGenerator;
+import org.bouncycastle.openpgp.PGPUtil;
+import org.bouncycastle.openpgp.bc.BcPGPObjectFactory;
+import org.bouncycastle.openpgp.operator.PGPDigestCalculator;
+import org.bouncycastle.openpgp.operator.bc.BcPBESecretKeyDecryptorBuilder;
+import org.bouncycastle.openpgp.operator.bc.BcPGPContentSignerBuilder;
+import org.bouncycastle.openpgp.operator.bc.BcPGPDigestCalculatorProvider;
+import org.bouncycastle.openpgp.operator.bc.BcPGPKeyPair;
+import org.bouncycastle.openpgp.operator.bc.BcPublicKeyDataDecryptorFactory;
+
+/**
+ * OpenPGP keys made for tests (RSA 2048, the usual shape: a certifying/signing primary key and an encryption
+ * subkey), and the recipient's side: streamed decryption with the secret key, the way gpg reads a .pgp file.
+ */
+public final class PgpTestKeys {
+
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    /** A generated key: the public key as a recipient publishes it, and the secret key that decrypts. */
+    public record TestKey(PGPPublicKeyRing publicRing, PGPSecretKeyRing secretRing) {
+
+        public String armoredPublicKey() {
+            return armored(publicRing::encode);
+        }
+
+        public String armoredSecretKey() {
+            return armored(secretRing::encode);
+        }
+
+        public byte[] binaryPublicKey() {
+            try {
+                return publicRing.getEncoded();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        public PGPPublicKey encryptionSubkey() {
+            Iterator<PGPPublicKey> keys = publicRing.getPublicKeys();
+            keys.next();
+            return keys.next();
+        }
+
+        /**
+         * Decrypts an OpenPGP message as it is read: the literal data's stream, checked against the integrity
+         * packet (MDC) when the end is reached.
+         */
+        public Decrypted decrypt(InputStream encrypted) throws IOException, PGPException {
+            BcPGPObjectFactory outer = new BcPGPObjectFactory(PGPUtil.getDecoderStream(encrypted));
+            Object first = outer.nextObject();
+            PGPEncryptedDataList list = (PGPEncryptedDataList) (first instanceof PGPEncryptedDataList l ? l : outer.nextObject());
+            PGPPublicKeyEncryptedData data = (PGPPublicKeyEncryptedData) list.get(0);
+            PGPSecretKey secret = secretRing.getSecretKey(data.getKeyIdentifier());
+            if (secret == null) {
+                throw new PGPException("not encrypted to this key");
+            }
+            PGPPrivateKey privateKey = secret.extractPrivateKey(new BcPBESecretKeyDecryptorBuilder(
+                    new BcPGPDigestCalculatorProvider()).build(new char[0]));
+            InputStream clear = data.getDataStream(new BcPublicKeyDataDecryptorFactory(privateKey));
+            PGPLiteralData literal = (PGPLiteralData) new BcPGPObjectFactory(clear).nextObject();
+            return new Decrypted(literal.getFileName(), literal.getInputStream(), data);
+        }
+    }
+
+    /** The decrypted content, streamed; {@link #verifiedIntegrity()} once it has been read to the end. */
+    public record Decrypted(String fileName, InputStream content, PGPPublicKeyEncryptedData data) {
+        public boolean verifiedIntegrity() throws PGPException, IOException {
+            return data.isIntegrityProtected() && data.verify();
+        }
+    }
+
+    private interface Encoder {
+        void encode(java.io.OutputStream out) throws IOException;
+    }
+
+    private PgpTestKeys() {
+    }
+
+    /** A usual key: primary key for certifying and signing, subkey for encryption; no expiry. */
+    public static TestKey recipient(String userId) {
+        return generate(userId, Instant.now(), null, true);
+    }
+
+    /** A key with an encryption subkey that expired: created two days ago, valid for one. */
+    public static TestKey withExpiredEncryptionSubkey(String userId) {
+        return generate(userId, Instant.now().minus(Duration.ofDays(2)), Duration.ofDays(1), true);
+    }
+
+    /** A primary key that may only certify and sign, and no subkey. */
+    public static TestKey signingOnly(String userId) {
+        return generate(userId, Instant.now(), null, false);
+    }
+
+    /** A usual key whose encryption subkey was revoked by its owner. */
+    public static TestKey withRevokedEncryptionSubkey(String userId) {
+        TestKey key = recipient(userId);
+        try {
+            PGPSecretKey primarySecret = key.secretRing().getSecretKey();
+            PGPPrivateKey primary = primarySecret.extractPrivateKey(new BcPBESecretKeyDecryptorBuilder(
+                    new BcPGPDigestCalculatorProvider()).build(new char[0]));
+            PGPSignatureGenerator revocation = new PGPSignatureGenerator(new BcPGPContentSignerBuilder(
+                    PublicKeyAlgorithmTags.RSA_GENERAL, HashAlgorithmTags.SHA256), primarySecret.getPublicKey());
+            revocation.init(PGPSignature.SUBKEY_REVOCATION, primary);
+            PGPSignature signature = revocation.generateCertification(primarySecret.getPublicKey(), key.encryptionSubkey());
+            PGPPublicKey revoked = PGPPublicKey.addCertification(key.encryptionSubkey(), signature);
+            return new TestKey(PGPPublicKeyRing.insertPublicKey(key.publicRing(), revoked), key.secretRing());
+        } catch (PGPException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static TestKey generate(String userId, Instant created, Duration subkeyValidity, boolean encryptionSubkey) {
+        try {
+            RSAKeyPairGenerator rsa = new RSAKeyPairGenerator();
+            rsa.init(new RSAKeyGenerationParameters(BigInteger.valueOf(0x10001), RANDOM, 2048, 80));
+            Date when = Date.from(created);
+            PGPKeyPair primary = new BcPGPKeyPair(PublicKeyAlgorithmTags.RSA_GENERAL, rsa.generateKeyPair(), when);
+            PGPSignatureSubpacketGenerator primaryFlags = new PGPSignatureSubpacketGenerator();
+            primaryFlags.setKeyFlags(false, KeyFlags.CERTIFY_OTHER | KeyFlags.SIGN_DATA);
+            PGPDigestCalculator sha1 = new BcPGPDigestCalculatorProvider().get(HashAlgorithmTags.SHA1);
+            PGPKeyRingGenerator ring = new PGPKeyRingGenerator(PGPSignature.POSITIVE_CERTIFICATION, primary, userId, sha1,
+                    primaryFlags.generate(), null,
+                    new BcPGPContentSignerBuilder(PublicKeyAlgorithmTags.RSA_GENERAL, HashAlgorithmTags.SHA256), null);
+            if (encryptionSubkey) {
+                PGPKeyPair sub = new BcPGPKeyPair(PublicKeyAlgorithmTags.RSA_GENERAL, rsa.generateKeyPair(), when);
+                PGPSignatureSubpacketGenerator subFlags = new PGPSignatureSubpacketGenerator();
+                subFlags.setKeyFlags(false, KeyFlags.ENCRYPT_COMMS | KeyFlags.ENCRYPT_STORAGE);
+                if (subkeyValidity != null) {
+                    subFlags.setKeyExpirationTime(false, subkeyValidity.toSeconds());
+                }
+                ring.addSubKey(sub, subFlags.generate(), null);
+            }
+            return new TestKey(ring.generatePublicKeyRing(), ring.generateSecretKeyRing());
+        } catch (PGPException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String armored(Encoder encoder) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ArmoredOutputStream armor = new ArmoredOutputStream(bytes)) {
+            encoder.encode(armor);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return bytes.toString(StandardCharsets.US_ASCII);
+    }
+}
