@@ -54,6 +54,29 @@ public class Archive {
         return Files.newInputStream(file);
     }
 
+    /**
+     * Removes what a failed write left in the local folder: Camel's file producer writes under a temporary name
+     * ({@code tempPrefix}) and leaves it behind when the stream breaks. An S3 multipart upload is aborted by Camel.
+     */
+    public void discardPartial(String key) {
+        if (!uri.startsWith("file:")) {
+            return;
+        }
+        java.util.regex.Matcher prefix = java.util.regex.Pattern.compile("[?&]tempPrefix=([^&]+)").matcher(uri);
+        if (!prefix.find()) {
+            return;
+        }
+        Path folder = folder().toAbsolutePath().normalize();
+        Path file = folder.resolve(key).normalize();
+        if (file.startsWith(folder)) {
+            try {
+                Files.deleteIfExists(file.resolveSibling(prefix.group(1) + file.getFileName()));
+            } catch (IOException ignored) {
+                // a temporary name; the next write of the same key replaces it
+            }
+        }
+    }
+
     /** Where a file is archived, for people and for claim-check records: s3://bucket/key or a local path. */
     public String location(String key) {
         if (uri.startsWith("file:")) {

@@ -20,6 +20,7 @@ import org.apache.camel.support.SynchronizationAdapter;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import erphub.archive.Archive;
 import erphub.archive.ArchiveFailedException;
 import erphub.config.ErphubConfig;
 import erphub.routing.Failures;
@@ -44,10 +45,12 @@ public class ArchiveSteps {
 
     private final UpstreamSpecs specs;
     private final ObjectMapper json;
+    private final Archive archive;
     private final boolean s3;
 
-    public ArchiveSteps(UpstreamSpecs specs, ObjectMapper json, ErphubConfig config) {
+    public ArchiveSteps(UpstreamSpecs specs, ObjectMapper json, ErphubConfig config, Archive archive) {
         this.specs = specs;
+        this.archive = archive;
         this.json = json;
         this.s3 = config.archive().uri().startsWith("aws2-s3:");
     }
@@ -61,7 +64,11 @@ public class ArchiveSteps {
     @Produces
     @Named("archiveFailed")
     Processor failed() {
-        return ArchiveSteps::failed;
+        return exchange -> {
+            ClaimedFile file = exchange.getProperty(FileIntake.CLAIMED_FILE, ClaimedFile.class);
+            archive.discardPartial(file.archiveKey());
+            failed(exchange);
+        };
     }
 
     @Produces

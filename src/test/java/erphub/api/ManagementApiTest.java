@@ -75,6 +75,8 @@ class ManagementApiTest {
             // A tenant whose files may not exceed 10 bytes, for the push size limit.
             registry.entry("- id: tiny\n  upstreams: {payroll-exports: }\n  limits: {maxFileSize: 10}")
                     .client("tiny-payroll", "secret-payroll-tiny").client("tiny-erp", "erp-secret-tiny");
+            registry.entry("- id: dormant\n  enabled: false\n  upstreams: {payroll-exports: }")
+                    .client("dormant-payroll", "secret-payroll-dormant").client("dormant-erp", "erp-secret-dormant");
             Map<String, String> config = new HashMap<>(ExampleUpstreams.tenantConfig(registry, "api-" + getClass().getSimpleName()));
             config.put("erphub.upstreams.payroll-exports.destinations", "erp-api");
             config.put("erphub.destinations.erp-api.token-url", "${test.oauth2.token-url}");
@@ -255,7 +257,7 @@ class ManagementApiTest {
 
     @Test
     @Order(5)
-    void aPushedFileReachesItsDestinationsOnceEvenWhenPushedTwice() {
+    void aPushedFileReachesItsDestinationsOnceEvenWhenPushedTwice() throws Exception {
         byte[] content = "employee_id;gross\n1;4200.00\n".getBytes(StandardCharsets.UTF_8);
         String acme = tenant("acme");
         JsonPath first = given().auth().oauth2(acme).header("Idempotency-Key", "hr-run-2026-11-23")
@@ -278,9 +280,35 @@ class ManagementApiTest {
         assertTrue(detail.getList("history.detail").stream().anyMatch(d -> String.valueOf(d).contains("pushed by acme-integration")),
                 detail.prettify());
 
+        // The ledger's checksum of a pushed file is the SHA-256 of its bytes, as for a downloaded one.
+        assertEquals(ExampleUpstreams.hex("SHA-256", content), detail.getString("file.checksum"));
+
+        // The same key with other bytes is refused (IETF Idempotency-Key draft): the first file stays as it was.
+        byte[] other = "employee_id;gross\n1;9999.00\n".getBytes(StandardCharsets.UTF_8);
+        given().auth().oauth2(acme).header("Idempotency-Key", "hr-run-2026-11-23").header("X-File-Name", "payroll-pushed.csv")
+                .contentType("application/octet-stream").body(other)
+                .post("/api/tenants/acme/upstreams/payroll-exports/files").then().statusCode(422)
+                .contentType(Problems.TYPE).body("detail", org.hamcrest.Matchers.containsString("was used for other content"));
+        assertEquals(ExampleUpstreams.hex("SHA-256", content), get(acme, "/api/files/" + fileId).jsonPath()
+                .getString("file.checksum"));
+        assertEquals(1, erp.accepted().stream().filter(r -> "payroll-pushed.csv".equals(r.fileName())).count());
+
         given().auth().oauth2(tenant("tiny")).header("Idempotency-Key", "too-big").header("X-File-Name", "big.csv")
                 .body(content).post("/api/tenants/tiny/upstreams/payroll-exports/files").then().statusCode(413)
                 .contentType(Problems.TYPE).body("detail", startsWith("file of " + content.length + " bytes is over the limit of 10"));
+        // Chunked, so no Content-Length to refuse early: stopped at the limit while streaming, 413, and no half-written
+        // file is left in the archive.
+        java.net.http.HttpResponse<String> chunked = pushChunked(tenant("tiny"), "tiny", "too-big-chunked", content);
+        assertEquals(413, chunked.statusCode(), chunked.body());
+        assertTrue(chunked.body().contains("over the limit of 10"), chunked.body());
+        try (var walk = java.nio.file.Files.walk(java.nio.file.Path.of("target/test-data/archive-api-"
+                + getClass().getSimpleName()))) {
+            assertEquals(List.of(), walk.filter(f -> f.getFileName().toString().startsWith(".part-")).toList());
+        }
+        // A disabled tenant cannot push: it says so, rather than "not subscribed".
+        given().auth().oauth2(tenant("dormant")).header("Idempotency-Key", "k").header("X-File-Name", "a.csv")
+                .body(content).post("/api/tenants/dormant/upstreams/payroll-exports/files").then().statusCode(409)
+                .contentType(Problems.TYPE).body("detail", org.hamcrest.Matchers.containsString("disabled"));
         given().auth().oauth2(tenant("globex")).header("Idempotency-Key", "x").header("X-File-Name", "a.csv")
                 .body(content).post("/api/tenants/acme/upstreams/payroll-exports/files").then().statusCode(404);
         given().auth().oauth2(acme).header("X-File-Name", "a.csv").body(content)
@@ -288,6 +316,19 @@ class ManagementApiTest {
                 .body("detail", startsWith("an Idempotency-Key header"));
         given().auth().oauth2(acme).header("Idempotency-Key", "evil").header("X-File-Name", "../../etc/passwd").body(content)
                 .post("/api/tenants/acme/upstreams/payroll-exports/files").then().statusCode(400);
+    }
+
+    /** A push without Content-Length (chunked transfer), the way a streaming client sends a file of unknown size. */
+    private static java.net.http.HttpResponse<String> pushChunked(String token, String tenant, String key, byte[] content)
+            throws Exception {
+        java.net.http.HttpRequest request = java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+                "http://localhost:" + io.restassured.RestAssured.port + "/api/tenants/" + tenant
+                        + "/upstreams/payroll-exports/files"))
+                .header("Authorization", "Bearer " + token).header("Idempotency-Key", key).header("X-File-Name", "c.csv")
+                .header("Content-Type", "application/octet-stream")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(content)))
+                .build();
+        return java.net.http.HttpClient.newHttpClient().send(request, java.net.http.HttpResponse.BodyHandlers.ofString());
     }
 
     @Test

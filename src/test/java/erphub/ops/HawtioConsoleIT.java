@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.logging.Level;
 
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
@@ -32,6 +33,9 @@ import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.logging.LogEntry;
+import org.openqa.selenium.logging.LogType;
+import org.openqa.selenium.logging.LoggingPreferences;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
@@ -121,10 +125,18 @@ class HawtioConsoleIT {
                         By.xpath("//*[@role='tree']//*[normalize-space(text())='erphub-send-erp-api']"))).click();
                 wait.until(ExpectedConditions.elementToBeClickable(
                         By.xpath("//*[normalize-space(text())='Route Diagram']"))).click();
-                wait.until(d -> mainText(d).contains("toD") || mainText(d).contains("erphubHttpOrigin"));
+                // Its nodes, the Camel HTTP call (a toD) among them.
+                wait.until(d -> d.findElements(By.cssSelector(".react-flow__node")).size() >= 6
+                        && mainText(d).contains("To D"));
                 File diagram = ((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE);
                 Files.copy(diagram.toPath(), DIAGRAM, StandardCopyOption.REPLACE_EXISTING);
                 assertTrue(Files.size(DIAGRAM) > 10_000, "screenshot " + DIAGRAM);
+                // And the route in front of it, the one with the destination's dead letter channel: its queue, the
+                // ownership filter, the call of the send route.
+                wait.until(ExpectedConditions.elementToBeClickable(
+                        By.xpath("//*[@role='tree']//*[normalize-space(text())='erphub-deliver-erp-api']"))).click();
+                wait.until(d -> d.findElements(By.cssSelector(".react-flow__node")).size() >= 4
+                        && mainText(d).contains("Filter"));
                 // The data came through the connection to port {jolokia}, not the console's own JVM view.
                 assertTrue(browser.getCurrentUrl().startsWith(base), browser.getCurrentUrl());
                 assertFalse(String.valueOf(((JavascriptExecutor) browser).executeScript(
@@ -135,6 +147,8 @@ class HawtioConsoleIT {
                 Files.copy(((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE).toPath(),
                         SCREENSHOT.resolveSibling("failure.png"), StandardCopyOption.REPLACE_EXISTING);
                 Files.writeString(SCREENSHOT.resolveSibling("failure.html"), browser.getPageSource());
+                Files.write(SCREENSHOT.resolveSibling("failure-console.log"), browser.manage().logs().get(LogType.BROWSER)
+                        .getAll().stream().map(LogEntry::toString).toList());
                 throw e;
             } finally {
                 browser.quit();
@@ -175,6 +189,10 @@ class HawtioConsoleIT {
         options.setBinary(CHROMIUM.toFile());
         options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--window-size=1440,1000");
+        // The page's console, written next to the screenshot when the test fails.
+        LoggingPreferences logs = new LoggingPreferences();
+        logs.enable(LogType.BROWSER, Level.ALL);
+        options.setCapability("goog:loggingPrefs", logs);
         ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile())
                 .usingAnyFreePort().build();
         return new ChromeDriver(service, options);

@@ -1,5 +1,6 @@
 package erphub.testing;
 
+import java.io.StringReader;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
@@ -9,6 +10,11 @@ import javax.management.Attribute;
 import javax.management.AttributeList;
 import javax.management.MBeanServer;
 import javax.management.ObjectName;
+import javax.xml.parsers.DocumentBuilderFactory;
+
+import org.w3c.dom.Element;
+import org.w3c.dom.Node;
+import org.xml.sax.InputSource;
 
 /**
  * erphub's routes as Camel's management (JMX) describes them in this JVM: every processor of every route with
@@ -113,6 +119,28 @@ public final class RouteInspection {
     public long hits(String routeId, String prefix, String direction) throws Exception {
         return endpointUse().stream().filter(u -> routeId.equals(u.routeId()) && u.url().startsWith(prefix)
                 && direction.equals(u.direction())).mapToLong(EndpointUse::hits).sum();
+    }
+
+    /**
+     * The routes whose XML dump (what Hawtio draws its diagram from) does not start with {@code from}. Hawtio 4.2
+     * links an element before {@code from} (a route's own {@code errorHandler}) to a node that does not exist,
+     * and then draws nothing for that route.
+     */
+    public List<String> routesHawtioCannotDraw() throws Exception {
+        List<String> undrawable = new ArrayList<>();
+        for (ObjectName name : server.queryNames(new ObjectName("org.apache.camel:type=routes,*"), null)) {
+            String xml = (String) server.invoke(name, "dumpRouteAsXml", new Object[0], new String[0]);
+            Element route = DocumentBuilderFactory.newInstance().newDocumentBuilder()
+                    .parse(new InputSource(new StringReader(xml))).getDocumentElement();
+            Node first = route.getFirstChild();
+            while (first != null && first.getNodeType() != Node.ELEMENT_NODE) {
+                first = first.getNextSibling();
+            }
+            if (first == null || !"from".equals(first.getNodeName())) {
+                undrawable.add(route.getAttribute("id") + " starts with " + (first == null ? "nothing" : first.getNodeName()));
+            }
+        }
+        return undrawable;
     }
 
     /** The route as Camel's YAML DSL, placeholders resolved. */
