@@ -1,5 +1,6 @@
 package erphub.delivery;
 
+import java.io.InputStream;
 import java.util.Optional;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -8,11 +9,14 @@ import jakarta.inject.Named;
 
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
+import org.apache.camel.InvalidPayloadException;
 import org.apache.camel.Processor;
 
 import erphub.config.ErphubConfig;
+import erphub.crypto.PgpEncryption;
 import erphub.routing.Failures;
 import erphub.tenant.CredentialStore;
+import erphub.tenant.PgpKeys;
 import erphub.tenant.TenantDirectory;
 import erphub.upstream.UpstreamSpec;
 import erphub.upstream.UpstreamSpecs;
@@ -28,11 +32,15 @@ public class SftpDestination implements Destination {
 
     public static final String NAME = "sftp";
 
+    /** The exchange property with the tenant's {@link PgpEncryption}, null when its files go out as they are. */
+    static final String PGP = "erphubSftpPgp";
+
     private final ErphubConfig.Sftp sftp;
     private final TenantDirectory tenants;
     private final CredentialStore credentials;
     private final UpstreamSpecs specs;
     private final CamelContext camel;
+    private final PgpKeys pgpKeys;
 
     /** One SFTP server and its login: the user, bean names of its secrets (never the values), a key file. */
     record Server(String address, String username, String passwordBean, String keyFile, String passphraseBean,
@@ -40,12 +48,13 @@ public class SftpDestination implements Destination {
     }
 
     public SftpDestination(ErphubConfig config, TenantDirectory tenants, CredentialStore credentials,
-            UpstreamSpecs specs, CamelContext camel) {
+            UpstreamSpecs specs, CamelContext camel, PgpKeys pgpKeys) {
         this.sftp = config.destinations().sftp();
         this.tenants = tenants;
         this.credentials = credentials;
         this.specs = specs;
         this.camel = camel;
+        this.pgpKeys = pgpKeys;
     }
 
     @Override
@@ -62,6 +71,12 @@ public class SftpDestination implements Destination {
     @Named("sftpTarget")
     Processor target() {
         return this::target;
+    }
+
+    @Produces
+    @Named("sftpEncrypt")
+    Processor encrypt() {
+        return SftpDestination::encrypt;
     }
 
     @Produces
@@ -89,6 +104,38 @@ public class SftpDestination implements Destination {
         exchange.setProperty("erphubSftpPassphrase", server.passphraseBean());
         exchange.setProperty("erphubDeliveryDetail", "uploaded to sftp://" + server.address() + "/"
                 + (base.isEmpty() ? "" : base + "/") + path);
+        exchange.setProperty(PGP, pgpOf(d.tenant()));
+    }
+
+    /** The OpenPGP key the tenant's registry entry names, or null; a key that is not usable refuses the delivery. */
+    private PgpEncryption pgpOf(String tenant) {
+        try {
+            return tenants.tenant(tenant).flatMap(pgpKeys::forSftp).orElse(null);
+        } catch (IllegalArgumentException e) {
+            // Never plaintext where the tenant asked for ciphertext: dead (replayable once the key is fixed).
+            throw new DeliveryRefusedException("tenant " + tenant + "'s OpenPGP key for SFTP deliveries "
+                    + e.getMessage(), null);
+        }
+    }
+
+    /**
+     * ENCRYPT: the archived bytes become an OpenPGP message to the tenant's key as the upload reads them (no copy
+     * in memory or on disk), delivered as {@code <name>.pgp}.
+     */
+    private static void encrypt(Exchange exchange) throws InvalidPayloadException {
+        PgpEncryption pgp = exchange.getProperty(PGP, PgpEncryption.class);
+        String path = exchange.getIn().getHeader(Exchange.FILE_NAME, String.class);
+        String name = path.substring(path.lastIndexOf('/') + 1);
+        String encrypted;
+        try {
+            encrypted = PgpEncryption.encryptedName(name);
+        } catch (IllegalArgumentException e) {
+            throw new DeliveryRefusedException("cannot encrypt " + name + ": " + e.getMessage(), null);
+        }
+        exchange.getIn().setBody(pgp.encrypt(exchange.getIn().getMandatoryBody(InputStream.class), name));
+        exchange.getIn().setHeader(Exchange.FILE_NAME, path.substring(0, path.length() - name.length()) + encrypted);
+        exchange.setProperty("erphubDeliveryDetail", exchange.getProperty("erphubDeliveryDetail", String.class)
+                + ".pgp (OpenPGP, key " + pgp.fingerprint() + ")");
     }
 
     /** The tenant's own server from the registry (its login by credential reference), or the shared one. */

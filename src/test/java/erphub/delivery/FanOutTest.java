@@ -59,6 +59,7 @@ import erphub.testing.GrafanaDashboard;
 import erphub.testing.InjectTestServer;
 import erphub.testing.KafkaBrokerResource;
 import erphub.testing.KafkaBrokerResource.KafkaBroker;
+import erphub.testing.PgpTestKeys;
 import erphub.testing.PrometheusText;
 import erphub.testing.RouteInspection;
 import erphub.testing.S3ServerResource;
@@ -89,6 +90,8 @@ class FanOutTest {
     static final List<String> DESTINATIONS = List.of("erp-api", "kafka", "sftp");
     static final String FILES_TOPIC = "erphub.files";
     static final String EVENTS_TOPIC = "erphub.events";
+    /** Its SFTP deliveries are encrypted to its OpenPGP key (registry: destinations.sftp.pgpPublicKey). */
+    static final String PGP_TENANT = "globex";
     static final String ARCHIVE_KMS_KEY = "arn:aws:kms:eu-central-1:111122223333:key/fan-out-archive";
     /** Every metric name /q/metrics showed during this class's run (a gauge can come and go, like dead letters). */
     static final Set<String> EXPOSED = ConcurrentHashMap.newKeySet();
@@ -96,8 +99,14 @@ class FanOutTest {
     public static class AllDestinations implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            TestTenants registry = ExampleUpstreams.registry(TENANTS);
-            TENANTS.forEach(tenant -> registry.client(tenant + "-erp", "erp-secret-" + tenant));
+            TestTenants registry = new TestTenants();
+            TENANTS.forEach(tenant -> {
+                registry.tenant(tenant, ExampleUpstreams.CREDENTIALS).client(tenant + "-erp", "erp-secret-" + tenant);
+                if (tenant.equals(PGP_TENANT)) {
+                    registry.entry("  destinations:\n    sftp: {pgpPublicKey: " + tenant + "-pgp}")
+                            .config("erphub.credentials." + tenant + "-pgp.pgp-public-key", pgpKey().armoredPublicKey());
+                }
+            });
             Map<String, String> config = new HashMap<>(ExampleUpstreams.tenantConfig(registry, "fan-out"));
             config.put("erphub.upstreams.payroll-exports.destinations", "erp-api,sftp,kafka");
             config.put("erphub.upstreams.supplier-invoices.destinations", "erp-api,sftp,kafka");
@@ -207,7 +216,7 @@ class FanOutTest {
 
         // SFTP: each tenant's folder holds its own files, byte-identical, and no temporary names are left.
         for (RemoteFile f : batch) {
-            assertArrayEquals(f.content(), Files.readAllBytes(sftpPath(f)), f.toString());
+            assertArrayEquals(f.content(), sftpContent(f), f.toString());
         }
         try (var walk = Files.walk(sftp.root())) {
             assertEquals(List.of(), walk.filter(p -> p.getFileName().toString().startsWith(".part-")).toList());
@@ -351,7 +360,7 @@ class FanOutTest {
         sftp.start();
         awaitAll(batch, FileState.DELIVERED, Duration.ofMinutes(2));
         for (RemoteFile f : batch) {
-            assertArrayEquals(f.content(), Files.readAllBytes(sftpPath(f)), f.toString());
+            assertArrayEquals(f.content(), sftpContent(f), f.toString());
             assertTrue(delivery(f, "sftp").orElseThrow().tries() > 1, "delivered after retries");
         }
     }
@@ -376,7 +385,7 @@ class FanOutTest {
         }
         awaitAll(batch, FileState.DELIVERED, Duration.ofMinutes(1));
         for (RemoteFile f : batch) {
-            assertArrayEquals(f.content(), Files.readAllBytes(sftpPath(f)));
+            assertArrayEquals(f.content(), sftpContent(f));
         }
     }
 
@@ -505,8 +514,30 @@ class FanOutTest {
                 () -> batch.stream().allMatch(f -> files.find(key(f)).map(r -> r.state() == state).orElse(false)));
     }
 
+    static PgpTestKeys.TestKey pgpKey() {
+        return PgpTestKeys.shared(PGP_TENANT + " <sftp@" + PGP_TENANT + ".example>");
+    }
+
+    /** Where the file lands on the SFTP server: {@code <name>.pgp} for the tenant with a PGP key. */
     private Path sftpPath(RemoteFile f) {
-        return sftp.root().resolve(f.tenant()).resolve(f.upstream()).resolve(f.name());
+        Path folder = sftp.root().resolve(f.tenant()).resolve(f.upstream());
+        return folder.resolve(f.tenant().equals(PGP_TENANT) ? f.name() + ".pgp" : f.name());
+    }
+
+    /** What a consumer of the SFTP folder reads, decrypted with the tenant's secret key where encrypted. */
+    private byte[] sftpContent(RemoteFile f) throws Exception {
+        return sftpContent(sftpPath(f), Files.readAllBytes(sftpPath(f)));
+    }
+
+    private static byte[] sftpContent(Path file, byte[] bytes) throws Exception {
+        if (!file.getFileName().toString().endsWith(".pgp")) {
+            return bytes;
+        }
+        PgpTestKeys.Decrypted plain = pgpKey().decrypt(new java.io.ByteArrayInputStream(bytes));
+        byte[] content = plain.content().readAllBytes();
+        assertTrue(plain.verifiedIntegrity(), file + ": integrity packet");
+        assertEquals(file.getFileName().toString().replaceAll("\\.pgp$", ""), plain.fileName());
+        return content;
     }
 
     private static FileKey key(RemoteFile f) {
@@ -581,8 +612,8 @@ class FanOutTest {
                             }
                             byte[] seen = Files.readAllBytes(p);
                             byte[] want = expected.get(p);
-                            if (want != null && !java.util.Arrays.equals(want, seen)) {
-                                partial.add(p + ": " + seen.length + " of " + want.length + " bytes");
+                            if (want != null && !java.util.Arrays.equals(want, readable(p, seen))) {
+                                partial.add(p + ": " + seen.length + " bytes, not the " + want.length + " served");
                             } else {
                                 complete.incrementAndGet();
                             }
@@ -596,6 +627,15 @@ class FanOutTest {
                 }
             }, "sftp-folder-watcher");
             thread.start();
+        }
+
+        /** The content as its consumer gets it; a part of an encrypted file does not decrypt. */
+        private byte[] readable(Path p, byte[] seen) {
+            try {
+                return sftpContent(p, seen);
+            } catch (Exception | AssertionError e) {
+                return new byte[0];
+            }
         }
 
         void stop() throws InterruptedException {

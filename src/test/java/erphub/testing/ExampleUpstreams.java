@@ -27,6 +27,8 @@ public final class ExampleUpstreams {
 
     public static final String PAYROLL = "payroll-exports";
     public static final String INVOICES = "supplier-invoices";
+    /** A tenant's credential name per example upstream (its client is {@code <tenant>-<name>}). */
+    public static final Map<String, String> CREDENTIALS = Map.of(PAYROLL, "payroll", INVOICES, "procurement");
 
     /** One file as the upstream serves it. */
     public record RemoteFile(String tenant, String upstream, String remoteId, String version, String name,
@@ -185,7 +187,7 @@ public final class ExampleUpstreams {
     /** The tenants subscribed to both example upstreams, for a test to add its own entries or clients to. */
     public static TestTenants registry(List<String> tenants) {
         TestTenants registry = new TestTenants();
-        tenants.forEach(tenant -> registry.tenant(tenant, Map.of(PAYROLL, "payroll", INVOICES, "procurement")));
+        tenants.forEach(tenant -> registry.tenant(tenant, CREDENTIALS));
         return registry;
     }
 

@@ -1,5 +1,6 @@
 package erphub.testing;
 
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -9,8 +10,10 @@ import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Date;
 import java.util.Iterator;
+import java.util.List;
 
 import org.bouncycastle.bcpg.ArmoredOutputStream;
 import org.bouncycastle.bcpg.HashAlgorithmTags;
@@ -35,6 +38,7 @@ import org.bouncycastle.openpgp.PGPSignatureSubpacketGenerator;
 import org.bouncycastle.openpgp.PGPUtil;
 import org.bouncycastle.openpgp.bc.BcPGPObjectFactory;
 import org.bouncycastle.openpgp.operator.PGPDigestCalculator;
+import org.bouncycastle.openpgp.operator.bc.BcKeyFingerprintCalculator;
 import org.bouncycastle.openpgp.operator.bc.BcPBESecretKeyDecryptorBuilder;
 import org.bouncycastle.openpgp.operator.bc.BcPGPContentSignerBuilder;
 import org.bouncycastle.openpgp.operator.bc.BcPGPDigestCalculatorProvider;
@@ -112,6 +116,25 @@ public final class PgpTestKeys {
     /** A usual key: primary key for certifying and signing, subkey for encryption; no expiry. */
     public static TestKey recipient(String userId) {
         return generate(userId, Instant.now(), null, true);
+    }
+
+    /**
+     * One recipient key per user id for the whole test JVM, whichever class loader asks: a Quarkus test's profile
+     * (which puts the public key in the configuration) and the test itself (which decrypts) may be loaded twice.
+     */
+    public static TestKey shared(String userId) {
+        String secret = (String) System.getProperties().computeIfAbsent("erphub.test.pgp-key." + userId,
+                k -> recipient(userId).armoredSecretKey());
+        try {
+            PGPSecretKeyRing ring = new PGPSecretKeyRing(PGPUtil.getDecoderStream(
+                    new ByteArrayInputStream(secret.getBytes(StandardCharsets.US_ASCII))),
+                    new BcKeyFingerprintCalculator());
+            List<PGPPublicKey> publicKeys = new ArrayList<>();
+            ring.getPublicKeys().forEachRemaining(publicKeys::add);
+            return new TestKey(new PGPPublicKeyRing(publicKeys), ring);
+        } catch (IOException | PGPException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** A key with an encryption subkey that expired: created two days ago, valid for one. */
