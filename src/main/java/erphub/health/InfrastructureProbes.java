@@ -25,6 +25,7 @@ import org.apache.camel.CamelContext;
 import org.apache.camel.Endpoint;
 import org.apache.camel.Exchange;
 import org.apache.camel.ProducerTemplate;
+import org.apache.camel.component.aws2.s3.AWS2S3Constants;
 import org.apache.camel.component.kafka.KafkaEndpoint;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -169,8 +170,7 @@ public class InfrastructureProbes {
 
             @Override
             public void run() throws Exception {
-                Exchange answer = producer.send(head, e -> {
-                });
+                Exchange answer = producer.send(head, e -> e.getIn().setHeader(AWS2S3Constants.BUCKET_NAME, bucket));
                 if (answer.getException() != null) {
                     throw answer.getException();
                 }
