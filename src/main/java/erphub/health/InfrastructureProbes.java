@@ -170,7 +170,7 @@ public class InfrastructureProbes {
 
             @Override
             public void run() throws Exception {
-                Exchange answer = producer.send(head, e -> e.getIn().setHeader(AWS2S3Constants.BUCKET_NAME, bucket));
+                Exchange answer = producer.send(head, e -> e.getIn().setHeader(AWS2S3Constants.OVERRIDE_BUCKET_NAME, bucket));
                 if (answer.getException() != null) {
                     throw answer.getException();
                 }
