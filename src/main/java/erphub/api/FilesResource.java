@@ -24,6 +24,7 @@ import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
@@ -68,15 +69,21 @@ public class FilesResource {
     @Path("/files")
     @Operation(summary = "Files in the ledger, oldest first, filtered; follow 'next' for the following page")
     public Page<FileView> list(@QueryParam("tenant") String tenant, @QueryParam("upstream") String upstream,
-            @QueryParam("state") String state, @QueryParam("from") Instant from, @QueryParam("to") Instant to,
-            @QueryParam("name") String name, @QueryParam("limit") Integer limit, @QueryParam("cursor") String cursor) {
-        int size = pageSize(limit);
+            @QueryParam("state") String state,
+            @QueryParam("from") @Parameter(schema = @Schema(type = SchemaType.STRING, format = "date-time")) String fromText,
+            @QueryParam("to") @Parameter(schema = @Schema(type = SchemaType.STRING, format = "date-time")) String toText,
+            @QueryParam("name") String name,
+            @QueryParam("limit") @Parameter(schema = @Schema(type = SchemaType.INTEGER, minimum = "1", maximum = "1000"))
+            String limitText, @QueryParam("cursor") String cursor) {
+        int size = pageSize(Params.integer("limit", limitText));
+        Instant from = Params.instant("from", fromText);
+        Instant to = Params.instant("to", toText);
         long after = 0;
         if (cursor != null) {
             try {
                 after = Long.parseLong(Views.uncursor(cursor));
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("cursor '" + cursor + "' is not one this API gave out");
+                throw new IllegalArgumentException("cursor '" + Params.shorten(cursor) + "' is not one this API gave out");
             }
         }
         FileState wanted = state == null ? null : parseState(state);
@@ -136,12 +143,14 @@ public class FilesResource {
     @APIResponse(responseCode = "413", description = "Over the tenant's or the upstream's size limit")
     @APIResponse(responseCode = "422", description = "Rejected by the upstream's checks")
     public Response push(@PathParam("tenant") String tenant, @PathParam("upstream") String upstream,
-            @HeaderParam("Idempotency-Key") String key, @HeaderParam("X-File-Name") String fileName,
+            @HeaderParam("Idempotency-Key") String key, @HeaderParam("X-File-Name") @Parameter(description = "The file's name: ASCII as it is, other names as UTF-8,"
+                    + " percent-encoded (caf%C3%A9.csv) or RFC 8187 (UTF-8''caf%C3%A9.csv); a literal % is %25") String fileNameHeader,
             @HeaderParam("Content-Length") Long contentLength,
             @RequestBody(content = @Content(mediaType = MediaType.APPLICATION_OCTET_STREAM,
                     schema = @Schema(type = SchemaType.STRING, format = "binary"))) InputStream body) throws Exception {
         caller.mustSee(tenant, "tenant " + tenant);
-        return push.push(tenant, upstream, key, fileName, contentLength, body, caller.subject());
+        // UTF-8 names arrive percent-encoded, RFC 8187-encoded or as raw UTF-8 bytes (see FileNames.fromHeader).
+        return push.push(tenant, upstream, key, FileNames.fromHeader(fileNameHeader), contentLength, body, caller.subject());
     }
 
     private FileRecord visible(long id) {
@@ -164,7 +173,8 @@ public class FilesResource {
         try {
             return FileState.valueOf(state.toUpperCase());
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("unknown state '" + state + "' (one of " + List.of(FileState.values()) + ")");
+            throw new IllegalArgumentException("unknown state '" + Params.shorten(state) + "' (one of "
+                    + List.of(FileState.values()) + ")");
         }
     }
 }

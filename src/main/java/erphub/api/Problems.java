@@ -9,6 +9,11 @@ import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriInfo;
 
 import org.jboss.logging.Logger;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
 import erphub.state.StateStoreException;
@@ -69,6 +74,60 @@ public class Problems {
     public Response webApplication(WebApplicationException e) {
         int status = e.getResponse().getStatus();
         return problem(status, e.getResponse().getStatusInfo().getReasonPhrase(), e.getMessage(), path());
+    }
+
+    /** A body that is not JSON, or JSON of the wrong shape: which field, and what it should have been. */
+    @ServerExceptionMapper
+    public Response unreadableJson(JsonProcessingException e) {
+        return problem(400, "Bad Request", describe(e), path());
+    }
+
+    @ServerExceptionMapper
+    public Response mismatchedJson(MismatchedInputException e) {
+        return problem(400, "Bad Request", describe(e), path());
+    }
+
+    @ServerExceptionMapper
+    public Response unknownField(UnrecognizedPropertyException e) {
+        return problem(400, "Bad Request", describe(e), path());
+    }
+
+    static String describe(JsonProcessingException e) {
+        if (e instanceof UnrecognizedPropertyException unknown) {
+            return "unknown field '" + field(unknown) + "'" + (unknown.getKnownPropertyIds() == null ? ""
+                    : " (known: " + String.join(", ", unknown.getKnownPropertyIds().stream().map(String::valueOf).sorted()
+                            .toList()) + ")");
+        }
+        if (e instanceof MismatchedInputException mismatch && !mismatch.getPath().isEmpty()) {
+            Class<?> type = mismatch.getTargetType();
+            return "field '" + field(mismatch) + "' must be " + (type == null ? "of another type" : kind(type));
+        }
+        if (e instanceof JsonMappingException) {
+            return "the body is not a JSON object of the expected shape";
+        }
+        return "the body is not valid JSON" + (e.getLocation() == null ? ""
+                : " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")");
+    }
+
+    private static String field(JsonMappingException e) {
+        return String.join(".", e.getPath().stream()
+                .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]").toList());
+    }
+
+    private static String kind(Class<?> type) {
+        if (type == Long.class || type == Integer.class || type == long.class || type == int.class) {
+            return "a whole number";
+        }
+        if (type == Boolean.class || type == boolean.class) {
+            return "true or false";
+        }
+        if (type == String.class) {
+            return "a string";
+        }
+        if (type == java.time.Instant.class) {
+            return "an ISO-8601 instant such as 2026-11-23T10:00:00Z";
+        }
+        return "an object";
     }
 
     @ServerExceptionMapper

@@ -98,6 +98,10 @@ public final class Views {
             int tenants, List<PollView> polls) {
     }
 
+    /** One wellness check as operators see it behind the API: its state and why. */
+    public record HealthCheckView(String name, String status, Map<String, Object> data) {
+    }
+
     static String cursor(String value) {
         return Base64.getUrlEncoder().withoutPadding().encodeToString(value.getBytes(StandardCharsets.UTF_8));
     }
@@ -106,7 +110,7 @@ public final class Views {
         try {
             return new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("cursor '" + cursor + "' is not one this API gave out");
+            throw new IllegalArgumentException("cursor '" + Params.shorten(cursor) + "' is not one this API gave out");
         }
     }
 }

@@ -61,6 +61,47 @@ public interface ErphubConfig {
     /** The Hawtio console of the embedded default, connected to this process's Jolokia agent. */
     Console console();
 
+    /** Limits of what a client may send to erphub's HTTP port, answered with a problem, not an empty page. */
+    Server server();
+
+    /** Who may call the Jolokia agents (erphub's and the console's). */
+    Jolokia jolokia();
+
+    /** Readiness checks of the distributed parts the prod profile runs on (Kafka, the S3 archive). */
+    Readiness readiness();
+
+    interface Server {
+        /** Longest request target (path and query) accepted; longer ones are 414. */
+        @WithDefault("4096")
+        int maxUriLength();
+
+        /** Largest sum of request header lines accepted; more is 431. */
+        @WithDefault("20480")
+        int maxHeaderSize();
+    }
+
+    interface Jolokia {
+        /** erphub starts its Jolokia agent (after checking where it listens); false leaves it off. */
+        @WithDefault("true")
+        boolean enabled();
+
+        /**
+         * Browser origins allowed to call Jolokia (scheme://host:port, exactly). Requests from any other page, and requests
+         * with neither Origin nor Referer, are refused before they run. The embedded console's own origins by default.
+         */
+        List<String> allowedOrigins();
+    }
+
+    interface Readiness {
+        /** How often Kafka and S3 are probed in the background (readiness reads the last answer). */
+        @WithDefault("PT5S")
+        Duration probeInterval();
+
+        /** A probe without an answer within this is DOWN. */
+        @WithDefault("PT3S")
+        Duration probeTimeout();
+    }
+
     interface Console {
         /** On in the packaged embedded default ({@code %embedded}); off in tests and prod (Hawtio Online there). */
         @WithDefault("false")

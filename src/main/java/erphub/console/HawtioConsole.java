@@ -30,7 +30,9 @@ import io.quarkus.runtime.StartupEvent;
  * Jolokia agent on {@code quarkus.camel.jolokia.server.port} (Connect → Add connection, 127.0.0.1, that port,
  * {@code /jolokia/}). Opened directly, the console also shows this process, since it runs in the same JVM. The
  * Hawtio Quarkus extension does not resolve from this registry, hence the WAR; the 4.2.0 WAR does not serve preset
- * connections, so the connection is added once per browser.
+ * connections, so the connection is added once per browser. It listens on loopback only and has no login
+ * ({@link ManagementSurfaces} refuses to start otherwise); its agent answers only the allowed origins
+ * ({@link JolokiaAccess}).
  *
  * <p>Not part of the native image: the WAR is a JVM artefact; the native binary is inspected from outside.
  */
@@ -63,6 +65,11 @@ public class HawtioConsole {
         System.setProperty("hawtio.authenticationEnabled", "false");
         System.setProperty("hawtio.localAddressProbing", "false");
         System.setProperty("hawtio.proxyAllowlist", "localhost,127.0.0.1");
+        // The console's own Jolokia agent (/hawtio/jolokia) sees this JVM: the same policy as erphub's agent (strict
+        // origins, no diagnostic commands), read by Hawtio's agent servlet from the jolokia.* system properties.
+        Path policy = home.resolve("jolokia-access.xml");
+        Files.writeString(policy, JolokiaAccess.policy(config.jolokia().allowedOrigins()));
+        System.setProperty("jolokia.policyLocation", policy.toAbsolutePath().toUri().toString());
 
         server = new Server();
         ServerConnector connector = new ServerConnector(server);

@@ -4,37 +4,26 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
-import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
 
-import erphub.tenant.TenantRegistry;
-import erphub.tenant.TenantSettings;
 import io.smallrye.health.api.Wellness;
 
 /**
- * The tenant registry in force, and a changed registry file that was rejected (DOWN until the file is fixed;
- * the previous tenants keep running, so readiness is not affected).
+ * The tenant registry: DOWN while a changed registry file is rejected (the previous tenants keep running, so
+ * readiness is not affected). Only the state is shown here; the tenants and the problems are
+ * {@code GET /api/health} ({@link HealthDetails}).
  */
 @Wellness
 @ApplicationScoped
 public class TenantRegistryHealthCheck implements HealthCheck {
 
-    private final TenantRegistry registry;
+    private final HealthDetails details;
 
-    public TenantRegistryHealthCheck(TenantRegistry registry) {
-        this.registry = registry;
+    public TenantRegistryHealthCheck(HealthDetails details) {
+        this.details = details;
     }
 
     @Override
     public HealthCheckResponse call() {
-        TenantRegistry.Snapshot current = registry.current();
-        HealthCheckResponseBuilder response = HealthCheckResponse.named("erphub-tenant-registry").up()
-                .withData("tenants", current.tenants().size())
-                .withData("enabled", current.tenants().values().stream().filter(TenantSettings::enabled).count())
-                .withData("applied", current.loadedAt().toString());
-        registry.rejection().ifPresent(r -> {
-            response.down().withData("rejected", r.at() + ": " + r.problems().size() + " problems, the tenants above stay")
-                    .withData("problems", String.join("; ", r.problems().subList(0, Math.min(20, r.problems().size()))));
-        });
-        return response.build();
+        return HealthCheckResponse.named(HealthDetails.TENANT_REGISTRY).status(details.tenantRegistry().up()).build();
     }
 }

@@ -2,13 +2,20 @@ package erphub.sandbox;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.URLDecoder;
+import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.Base64;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -26,11 +33,20 @@ import org.jboss.logging.Logger;
 import erphub.api.Caller;
 import erphub.config.ErphubConfig;
 import erphub.console.HawtioConsole;
+import erphub.pipeline.FileNames;
 import erphub.sandbox.SandboxCatalog.SampleFile;
 import erphub.state.LedgerQueries;
 import erphub.tenant.CredentialStore;
 import io.quarkus.runtime.StartupEvent;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.file.AsyncFile;
+import io.vertx.core.file.CopyOptions;
+import io.vertx.core.file.FileSystem;
+import io.vertx.core.file.OpenOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.net.SocketAddress;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -49,6 +65,8 @@ public class Sandbox {
 
     private static final Logger LOG = Logger.getLogger(Sandbox.class);
     private static final String API_AUDIENCE = "erphub-api";
+    /** The largest file the sandbox ERP imports (as before: it is a demo, not a store). */
+    private static final long MAX_ERP_IMPORT = 64L << 20;
 
     private final ErphubConfig config;
     private final CredentialStore credentials;
@@ -69,7 +87,7 @@ public class Sandbox {
 
     public Sandbox(ErphubConfig config, CredentialStore credentials, LedgerQueries ledger,
             @ConfigProperty(name = "quarkus.http.port", defaultValue = "8080") int port, Instance<HawtioConsole> console,
-            @ConfigProperty(name = "quarkus.camel.jolokia.server.auto-start", defaultValue = "true") boolean jolokiaStarts,
+            @ConfigProperty(name = "erphub.jolokia.enabled", defaultValue = "true") boolean jolokiaStarts,
             @ConfigProperty(name = "quarkus.camel.jolokia.server.port", defaultValue = "8778") int jolokiaPort) {
         this.console = console;
         this.jolokiaStarts = jolokiaStarts;
@@ -96,14 +114,16 @@ public class Sandbox {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare the sandbox under " + config.dataDir(), e);
         }
-        router.post("/sandbox/oauth2/token").handler(BodyHandler.create()).handler(this::token);
+        // Sandbox secrets are public (application.properties): only this machine may use them.
+        router.route("/sandbox/*").handler(this::loopbackOnly);
+        router.post("/sandbox/oauth2/token").handler(BodyHandler.create().setBodyLimit(64 << 10)).handler(this::token);
         router.get("/sandbox/oauth2/jwks").handler(rc -> rc.response().putHeader("Content-Type", "application/json")
                 .end(issuer.jwks()));
         router.get("/sandbox/payroll/v2/tenants/:tenant/exports").blockingHandler(this::payrollList);
         router.get("/sandbox/payroll/v2/exports/:id/content").blockingHandler(rc -> download(rc, SandboxCatalog.PAYROLL));
         router.get("/sandbox/invoices/api/documents").blockingHandler(this::invoiceList);
         router.get("/sandbox/invoices/api/documents/:id/binary").blockingHandler(rc -> download(rc, SandboxCatalog.INVOICES));
-        router.route("/sandbox/erp/*").handler(BodyHandler.create().setBodyLimit(64L << 20)).blockingHandler(this::erpImport);
+        router.route("/sandbox/erp/*").handler(this::erpImport);
     }
 
     void start(@Observes StartupEvent event) throws IOException {
@@ -242,8 +262,12 @@ public class Sandbox {
             }
             return;
         }
+        Integer after = intParam(rc, "after", 0, 0, Integer.MAX_VALUE);
+        if (after == null) {
+            return;
+        }
         List<SampleFile> all = catalog.list(tenant, SandboxCatalog.PAYROLL);
-        int from = rc.queryParam("after").isEmpty() ? 0 : Integer.parseInt(rc.queryParam("after").get(0));
+        int from = after;
         int to = Math.min(all.size(), from + 50);
         JsonArray exports = new JsonArray();
         for (SampleFile f : all.subList(Math.min(from, all.size()), to)) {
@@ -267,10 +291,13 @@ public class Sandbox {
             }
             return;
         }
-        int page = rc.queryParam("page").isEmpty() ? 1 : Integer.parseInt(rc.queryParam("page").get(0));
-        int size = rc.queryParam("per_page").isEmpty() ? 50 : Integer.parseInt(rc.queryParam("per_page").get(0));
+        Integer page = intParam(rc, "page", 1, 1, 1_000_000);
+        Integer size = page == null ? null : intParam(rc, "per_page", 50, 1, 1000);
+        if (page == null || size == null) {
+            return;
+        }
         List<SampleFile> all = catalog.list(tenant, SandboxCatalog.INVOICES);
-        int from = Math.min(all.size(), (page - 1) * size);
+        int from = (int) Math.min(all.size(), (page - 1L) * size);
         JsonArray items = new JsonArray();
         for (SampleFile f : all.subList(from, Math.min(all.size(), from + size))) {
             items.add(new JsonObject().put("id", f.id()).put("name", f.name()).put("size", f.size())
@@ -300,31 +327,158 @@ public class Sandbox {
         rc.response().putHeader("Content-Type", "application/octet-stream").end(Buffer.buffer(f.bytes()));
     }
 
-    /** The ERP's import API: keeps each file once per Idempotency-Key; a repeat answers 409. */
+    /**
+     * The ERP's import API: keeps each file once per Idempotency-Key (a repeat answers 409), streamed to disk (never
+     * held in memory) under {@code erp/<SHA-256 of the key>/<file name>}: a key is never used as a path. The key itself
+     * is kept beside the file, in {@code .idempotency-key}.
+     */
     private void erpImport(RoutingContext rc) {
-        String authorization = rc.request().getHeader("Authorization");
+        HttpServerRequest request = rc.request();
+        request.pause();
+        String authorization = request.getHeader("Authorization");
         if (authorization == null || !authorization.startsWith("Bearer ")
                 || issuer.subjectOf(authorization.substring(7)) == null) {
-            rc.response().setStatusCode(401).end();
+            problem(rc, 401, "a sandbox bearer token is required");
             return;
         }
-        String key = rc.request().getHeader("Idempotency-Key");
-        String name = rc.request().getHeader("X-Erphub-File-Name");
-        if (key == null || name == null) {
-            rc.response().setStatusCode(400).end("Idempotency-Key and X-Erphub-File-Name are required");
+        String key = request.getHeader("Idempotency-Key");
+        String encodedName = request.getHeader("X-Erphub-File-Name");
+        if (key == null || key.isBlank() || encodedName == null) {
+            problem(rc, 400, "Idempotency-Key and X-Erphub-File-Name are required");
             return;
         }
+        String name;
         try {
-            Path folder = Files.createDirectories(erpFolder.resolve(key.replaceAll("[^A-Za-z0-9._-]", "_")));
-            Path file = folder.resolve(URLDecoder.decode(name, StandardCharsets.UTF_8).replaceAll("[/\\\\]", "_"));
-            if (Files.exists(file)) {
-                rc.response().setStatusCode(409).end("already imported under this Idempotency-Key");
+            name = URLDecoder.decode(encodedName, StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            problem(rc, 400, "X-Erphub-File-Name is not URL-encoded UTF-8");
+            return;
+        }
+        Optional<String> unsafe = FileNames.whyUnsafe(name);
+        if (unsafe.isPresent()) {
+            problem(rc, 400, "unsafe X-Erphub-File-Name '" + FileNames.printable(name) + "': " + unsafe.get());
+            return;
+        }
+        String length = request.getHeader("Content-Length");
+        if (length != null && length.matches("\\d{1,18}") && Long.parseLong(length) > MAX_ERP_IMPORT) {
+            problem(rc, 413, "a file of " + length + " bytes is over the sandbox ERP's limit of " + MAX_ERP_IMPORT);
+            return;
+        }
+        Path folder = erpFolder.resolve(sha256(key));
+        Path target = folder.resolve(name);
+        Path part = folder.resolve(".part-" + UUID.randomUUID());
+        FileSystem fs = rc.vertx().fileSystem();
+        fs.mkdirs(folder.toString())
+                .compose(v -> fs.writeFile(folder.resolve(".idempotency-key").toString(), Buffer.buffer(key)))
+                .compose(v -> fs.exists(target.toString()))
+                .compose(exists -> exists ? Future.failedFuture(new ErpImportRefused(409,
+                        "already imported under this Idempotency-Key"))
+                        : fs.open(part.toString(), new OpenOptions().setCreateNew(true).setWrite(true)))
+                .compose(file -> receive(request, file, part))
+                .compose(v -> fs.move(part.toString(), target.toString(), new CopyOptions().setAtomicMove(true)))
+                .onSuccess(v -> rc.response().setStatusCode(201).end())
+                .onFailure(e -> {
+                    fs.delete(part.toString());
+                    if (e instanceof ErpImportRefused refused) {
+                        problem(rc, refused.status, refused.getMessage());
+                    } else if (!rc.response().ended()) {
+                        LOG.warnf("sandbox ERP: import of %s failed: %s", FileNames.printable(name), e.toString());
+                        problem(rc, 500, "the import could not be stored");
+                    }
+                });
+    }
+
+    /** Writes the request body to the file as it arrives, at most MAX_ERP_IMPORT bytes, with back-pressure. */
+    private static Future<Void> receive(HttpServerRequest request, AsyncFile file, Path part) {
+        Promise<Void> done = Promise.promise();
+        AtomicLong received = new AtomicLong();
+        request.handler(chunk -> {
+            if (received.addAndGet(chunk.length()) > MAX_ERP_IMPORT) {
+                request.pause();
+                file.close();
+                done.tryFail(new ErpImportRefused(413, "the file is over the sandbox ERP's limit of " + MAX_ERP_IMPORT + " bytes"));
                 return;
             }
-            Files.write(file, rc.body().buffer() == null ? new byte[0] : rc.body().buffer().getBytes());
-            rc.response().setStatusCode(201).end();
-        } catch (IOException e) {
-            rc.response().setStatusCode(500).end(e.toString());
+            file.write(chunk);
+            if (file.writeQueueFull()) {
+                request.pause();
+                file.drainHandler(v -> request.resume());
+            }
+        });
+        request.exceptionHandler(e -> {
+            file.close();
+            done.tryFail(e);
+        });
+        request.endHandler(v -> file.close().onComplete(closed -> {
+            if (closed.succeeded()) {
+                done.tryComplete();
+            } else {
+                done.tryFail(closed.cause());
+            }
+        }));
+        request.resume();
+        return done.future();
+    }
+
+    /** A refusal of the sandbox ERP with its status. */
+    private static final class ErpImportRefused extends RuntimeException {
+        private final int status;
+
+        ErpImportRefused(int status, String message) {
+            super(message, null, false, false);
+            this.status = status;
+        }
+    }
+
+    /** The sandbox serves this machine only: its client secrets and admin token issuer are public knowledge. */
+    private void loopbackOnly(RoutingContext rc) {
+        SocketAddress peer = rc.request().remoteAddress();
+        boolean loopback;
+        try {
+            loopback = peer != null && peer.hostAddress() != null
+                    && InetAddress.getByName(peer.hostAddress()).isLoopbackAddress();
+        } catch (UnknownHostException e) {
+            loopback = false;
+        }
+        if (!loopback) {
+            problem(rc, 403, "the sandbox answers only clients on this machine (loopback)");
+            return;
+        }
+        rc.next();
+    }
+
+    /** An integer query parameter, its default when absent, or a 400 answer (and null) when it is not one in range. */
+    private static Integer intParam(RoutingContext rc, String name, int fallback, int min, int max) {
+        List<String> values = rc.queryParam(name);
+        if (values.isEmpty()) {
+            return fallback;
+        }
+        try {
+            int value = Integer.parseInt(values.get(0));
+            if (value >= min && value <= max) {
+                return value;
+            }
+        } catch (NumberFormatException e) {
+            // answered below
+        }
+        problem(rc, 400, name + " must be a whole number from " + min + " to " + max);
+        return null;
+    }
+
+    private static void problem(RoutingContext rc, int status, String detail) {
+        if (rc.response().ended()) {
+            return;
+        }
+        rc.response().setStatusCode(status).putHeader("Content-Type", "application/problem+json")
+                .putHeader("Connection", "close")
+                .end(new JsonObject().put("type", "about:blank").put("status", status).put("detail", detail).encode());
+    }
+
+    private static String sha256(String key) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
         }
     }
 }

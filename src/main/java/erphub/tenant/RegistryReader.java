@@ -57,6 +57,10 @@ final class RegistryReader {
         Optional<String> pgpPublicKeyProblem(String ref);
     }
 
+    /** Where the shared SFTP drop server is: a tenant's own server at this address is the shared one. */
+    record SftpAddress(String host, int port) {
+    }
+
     record Result(Map<String, TenantSettings> tenants, List<String> problems) {
         boolean valid() {
             return problems.isEmpty();
@@ -67,13 +71,16 @@ final class RegistryReader {
     private final Map<String, Upstream> upstreams;
     private final Credentials credentials;
     private final Limits defaults;
+    private final SftpAddress sharedSftp;
     private final List<String> problems = new ArrayList<>();
 
-    RegistryReader(String file, Map<String, Upstream> upstreams, Credentials credentials, Limits defaults) {
+    RegistryReader(String file, Map<String, Upstream> upstreams, Credentials credentials, Limits defaults,
+            SftpAddress sharedSftp) {
         this.file = file;
         this.upstreams = upstreams;
         this.credentials = credentials;
         this.defaults = defaults;
+        this.sharedSftp = sharedSftp;
     }
 
     Result read(String text) {
@@ -108,7 +115,8 @@ final class RegistryReader {
         }
         Map<String, TenantSettings> out = new LinkedHashMap<>();
         Map<String, Node> firstSeen = new HashMap<>();
-        Map<String, String> folders = new HashMap<>();
+        List<Place> places = new ArrayList<>();
+        Map<String, String> topics = new HashMap<>();
         int index = 0;
         for (Node node : tenants.getValue()) {
             String where = "tenants[" + index++ + "]";
@@ -122,15 +130,98 @@ final class RegistryReader {
             if (t == null) {
                 continue;
             }
-            String place = t.sftpServer().map(s -> s.host() + ":" + s.port()).orElse("shared server") + " " + t.sftpFolder();
-            String other = folders.putIfAbsent(place, t.id());
-            if (other != null) {
-                problems.add(at(node) + "tenant '" + t.id() + "' has the same SFTP folder as tenant '" + other + "' ("
-                        + place + "): each tenant needs its own");
+            if (!isolated(t, node, places, topics)) {
+                continue;
             }
             out.put(t.id(), t);
         }
         return result(out);
+    }
+
+    /** A tenant's SFTP folder, normalised, on the server it is written to. */
+    private record Place(String tenant, String server, String serverName, String folder, List<String> segments) {
+    }
+
+    /**
+     * Tenant isolation on normalised names, never by string equality: no tenant's SFTP folder may be the same as,
+     * inside, or around another's on the same server (a tenant's own server at the shared server's address is the
+     * shared server), and no two tenants may name the same Kafka topic of their own.
+     */
+    private boolean isolated(TenantSettings t, Node node, List<Place> places, Map<String, String> topics) {
+        boolean ok = true;
+        String server = t.sftpServer().map(s -> serverKey(s.host(), s.port())).orElse(serverKey(sharedSftp.host(), sharedSftp.port()));
+        boolean shared = server.equals(serverKey(sharedSftp.host(), sharedSftp.port()));
+        String serverName = shared ? "the shared SFTP server" : "SFTP server " + t.sftpServer().map(s -> s.host() + ":" + s.port()).orElseThrow();
+        Place mine = new Place(t.id(), server, serverName, t.sftpFolder(), folderSegments(t.sftpFolder()));
+        for (Place other : places) {
+            if (!other.server().equals(mine.server())) {
+                continue;
+            }
+            String relation = relation(mine.segments(), other.segments());
+            if (relation != null) {
+                problems.add(at(node) + "tenant '" + t.id() + "' has SFTP folder '" + mine.folder() + "' " + relation
+                        + " tenant '" + other.tenant() + "''s folder '" + other.folder() + "' on " + serverName
+                        + ": each tenant needs a folder of its own, not the same as, inside or around another's");
+                ok = false;
+            }
+        }
+        places.add(mine);
+        if (t.kafkaTopic().isPresent()) {
+            // Kafka itself treats '.' and '_' as colliding in topic names.
+            String topic = t.kafkaTopic().get().replace('.', '_');
+            String other = topics.putIfAbsent(topic, t.id());
+            if (other != null) {
+                problems.add(at(node) + "tenant '" + t.id() + "' has the Kafka topic '" + t.kafkaTopic().get() + "' of tenant '"
+                        + other + "' (Kafka does not tell '.' from '_' in topic names): each tenant needs its own topic,"
+                        + " or none (the shared topic keys records by tenant)");
+                ok = false;
+            }
+        }
+        return ok;
+    }
+
+    /** "the same as", "inside" or "around" when one folder equals or contains the other, else null. */
+    private static String relation(List<String> mine, List<String> other) {
+        int common = Math.min(mine.size(), other.size());
+        if (!mine.subList(0, common).equals(other.subList(0, common))) {
+            return null;
+        }
+        return mine.size() == other.size() ? "the same as" : mine.size() > other.size() ? "inside" : "around";
+    }
+
+    /**
+     * A folder as the server resolves it: '.' and empty segments dropped, compared without case (Windows and macOS
+     * servers ignore it) and without the trailing dots and spaces Windows drops.
+     */
+    static List<String> folderSegments(String folder) {
+        List<String> out = new ArrayList<>();
+        for (String segment : folder.split("/")) {
+            String s = segment.replaceAll("[. ]+$", "").toLowerCase(java.util.Locale.ROOT);
+            if (!s.isEmpty()) {
+                out.add(s);
+            }
+        }
+        return out;
+    }
+
+    /** One name per server: host names without case or trailing dot, every loopback address as one. */
+    static String serverKey(String host, int port) {
+        String h = host.toLowerCase(java.util.Locale.ROOT).replaceAll("\\.$", "");
+        if (h.startsWith("[") && h.endsWith("]")) {
+            h = h.substring(1, h.length() - 1);
+        }
+        if (h.equals("localhost") || h.endsWith(".localhost")) {
+            return "loopback:" + port;
+        }
+        if (h.matches("[0-9.]+") || h.contains(":")) {
+            try {
+                java.net.InetAddress address = java.net.InetAddress.getByName(h);
+                return (address.isLoopbackAddress() ? "loopback" : address.getHostAddress()) + ":" + port;
+            } catch (java.net.UnknownHostException e) {
+                return h + ":" + port;
+            }
+        }
+        return h + ":" + port;
     }
 
     private static String idOf(MappingNode map) {
@@ -221,6 +312,10 @@ final class RegistryReader {
         if (!FOLDER.matcher(folder).matches() || folder.contains("..")) {
             problems.add(at(sftp.getOrDefault("folder", map)) + where + ": sftp.folder '" + folder
                     + "' is not a safe relative path (letters, digits, . _ - and /; no ..)");
+            valid = false;
+        } else if (folderSegments(folder).isEmpty()) {
+            problems.add(at(sftp.getOrDefault("folder", map)) + where + ": sftp.folder '" + folder
+                    + "' is the root of the SFTP server, which every tenant's folder is in: a tenant needs a folder of its own");
             valid = false;
         }
         Optional<SftpServer> server = Optional.empty();

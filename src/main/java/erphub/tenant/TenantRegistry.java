@@ -144,7 +144,9 @@ public class TenantRegistry {
             public Optional<String> pgpPublicKeyProblem(String ref) {
                 return pgpKeys.problem(ref);
             }
-        }, new TenantSettings.Limits(d.maxConcurrentDownloads(), d.maxFileSize(), d.maxDeliveriesPerSecond())).read(text);
+        }, new TenantSettings.Limits(d.maxConcurrentDownloads(), d.maxFileSize(), d.maxDeliveriesPerSecond()),
+                new RegistryReader.SftpAddress(config.destinations().sftp().host(), config.destinations().sftp().port()))
+                .read(text);
     }
 
     private void apply(RegistryReader.Result result, String digest) {

@@ -66,6 +66,8 @@ class ManagementApiTest {
 
     static final List<String> TENANTS = List.of("acme", "globex");
     static final String AUDIENCE = "erphub-api";
+    /** The tenant ManagementApiHardeningTest (same application) pushes its files for; left out of this class's counts. */
+    static final String HARDENING = "hardening";
 
     public static class Api implements QuarkusTestProfile {
         @Override
@@ -77,6 +79,8 @@ class ManagementApiTest {
                     .client("tiny-payroll", "secret-payroll-tiny").client("tiny-erp", "erp-secret-tiny");
             registry.entry("- id: dormant\n  enabled: false\n  upstreams: {payroll-exports: }")
                     .client("dormant-payroll", "secret-payroll-dormant").client("dormant-erp", "erp-secret-dormant");
+            registry.entry("- id: " + HARDENING + "\n  upstreams: {payroll-exports: }")
+                    .client(HARDENING + "-payroll", "secret-payroll-" + HARDENING).client(HARDENING + "-erp", "erp-secret-hardening");
             Map<String, String> config = new HashMap<>(ExampleUpstreams.tenantConfig(registry, "api-" + getClass().getSimpleName()));
             config.put("erphub.upstreams.payroll-exports.destinations", "erp-api");
             config.put("erphub.destinations.erp-api.token-url", "${test.oauth2.token-url}");
@@ -187,8 +191,9 @@ class ManagementApiTest {
         List<String> tenantsSeen = acme.getList("items.tenant");
         assertFalse(tenantsSeen.isEmpty());
         assertTrue(tenantsSeen.stream().allMatch("acme"::equals), tenantsSeen.toString());
-        List<String> all = get(admin(), "/api/files?limit=1000").then().statusCode(200).extract().jsonPath()
-                .getList("items.tenant");
+        List<String> all = new ArrayList<>(get(admin(), "/api/files?limit=1000").then().statusCode(200).extract().jsonPath()
+                .getList("items.tenant"));
+        all.removeIf(HARDENING::equals);
         assertEquals(Set.of("acme", "globex"), new HashSet<>(all), "tiny has no files yet");
 
         long globexFile = get(admin(), "/api/files?tenant=globex&limit=1").jsonPath().getLong("items[0].id");
@@ -198,7 +203,7 @@ class ManagementApiTest {
         get(tenant("globex"), "/api/files/" + globexFile).then().statusCode(200).body("file.tenant", equalTo("globex"));
         get(tenant("acme"), "/api/tenants").then().statusCode(200).body("size()", equalTo(1)).body("[0].id", equalTo("acme"));
         get(admin(), "/api/upstreams").then().statusCode(200).body("find { it.id == 'payroll-exports' }.routeStatus",
-                equalTo("Started")).body("find { it.id == 'payroll-exports' }.tenants", equalTo(3));
+                equalTo("Started")).body("find { it.id == 'payroll-exports' }.tenants", equalTo(4));
         String body = get(admin(), "/api/files/999999999").then().statusCode(404).extract().asString();
         assertFalse(body.contains("Exception") || body.contains("\tat "), body);
     }
@@ -247,10 +252,10 @@ class ManagementApiTest {
                 .body(Map.of("fileId", globexFile, "dryRun", true, "comment", "look first")).post("/api/replays")
                 .then().statusCode(200).extract().jsonPath();
         assertEquals(List.of(Map.of("fileId", (int) globexFile, "destination", "erp-api")), oneFile.getList("deliveries"));
-        JsonPath oneDestination = given().auth().oauth2(admin()).contentType("application/json")
+        given().auth().oauth2(admin()).contentType("application/json")
                 .body(Map.of("fileId", globexFile, "destination", "sftp", "dryRun", true, "comment", "look first"))
-                .post("/api/replays").then().statusCode(200).extract().jsonPath();
-        assertEquals(0, oneDestination.getInt("count"), "globex's files have no sftp delivery");
+                .post("/api/replays").then().statusCode(404).contentType(Problems.TYPE)
+                .body("detail", equalTo("file " + globexFile + " has no delivery to sftp"));
         given().auth().oauth2(acme).contentType("application/json")
                 .body(Map.of("fileId", globexFile, "comment", "not mine")).post("/api/replays").then().statusCode(404);
     }

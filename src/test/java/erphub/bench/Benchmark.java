@@ -277,7 +277,7 @@ class Benchmark {
         });
         int jolokia = TestServers.freePort();
         String jolokiaPassword = "bench-" + System.nanoTime();
-        props.put("quarkus.camel.jolokia.server.auto-start", "true");
+        props.put("erphub.jolokia.enabled", "true");
         props.put("quarkus.camel.jolokia.server.port", String.valueOf(jolokia));
         props.put("erphub.routes.dir", routes.toString());
         props.put("erphub.upstreams.payroll-exports.poll-interval", "1000");
@@ -788,6 +788,8 @@ class Benchmark {
         JolokiaHeap(int port, String password) {
             read = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
                     + "/jolokia/read/java.lang:type=Memory/HeapMemoryUsage/used"))
+                    // Jolokia answers only allowed origins (erphub.jolokia.allowed-origins, the console's by default).
+                    .header("Origin", "http://localhost:8090")
                     .header("Authorization", "Basic " + Base64.getEncoder().encodeToString(
                             ("hawtio:" + password).getBytes(StandardCharsets.UTF_8)))
                     .build();

@@ -22,7 +22,12 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.logging.Level;
 
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.Keys;
@@ -49,6 +54,7 @@ import io.restassured.path.json.JsonPath;
  * connection to erphub's Jolokia agent in Hawtio's Connect page, connects, opens Camel's routes and sees every
  * route that Jolokia reports. The picture is saved as {@code target/hawtio/camel-routes.png}.
  */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class HawtioConsoleIT {
 
     private static final Path CHROMEDRIVER = Path.of(System.getProperty("test.chromedriver", "/usr/bin/chromedriver"));
@@ -57,103 +63,202 @@ class HawtioConsoleIT {
     private static final Path SCREENSHOT = Path.of("target/hawtio/camel-routes.png");
     private static final Path DIAGRAM = Path.of("target/hawtio/destination-route-diagram.png");
 
+    private PackagedApp app;
+    private int jolokia;
+    private int console;
+
+    @BeforeAll
+    void startTheEmbeddedDefaultWithItsConsole() throws Exception {
+        Path work = TestServers.scratchDir("hawtio-");
+        Files.createDirectories(work.resolve("config"));
+        Files.copy(Path.of("config/tenants.yaml"), work.resolve("config/tenants.yaml"));
+        jolokia = TestServers.freePort();
+        console = TestServers.freePort();
+        Map<String, String> props = new HashMap<>(PackagedApp.SANDBOX_AS_THE_PROFILE_SAYS);
+        props.put("erphub.destinations.sftp.port", String.valueOf(TestServers.freePort()));
+        props.put("erphub.jolokia.enabled", "true");
+        props.put("quarkus.camel.jolokia.server.port", String.valueOf(jolokia));
+        props.put("erphub.console.enabled", "true");
+        props.put("erphub.console.port", String.valueOf(console));
+        app = PackagedApp.start(work, props);
+        app.awaitReady(Duration.ofSeconds(90));
+    }
+
+    @AfterAll
+    void stop() {
+        if (app != null) {
+            app.close();
+        }
+    }
+
+    /** The console's own origin: the one browser origin Jolokia answers by default. */
+    private String consoleOrigin() {
+        return "http://localhost:" + console;
+    }
+
     @Test
     void anOperatorSeesErphubsRoutesInHawtioThroughJolokia() throws Exception {
         assertTrue(Files.isExecutable(CHROMEDRIVER) && Files.isExecutable(CHROMIUM), "this test drives Debian's "
                 + "chromium through its chromedriver: apt-get install -y chromium chromium-driver (.ci/run does)");
-        Path work = TestServers.scratchDir("hawtio-");
-        Files.createDirectories(work.resolve("config"));
-        Files.copy(Path.of("config/tenants.yaml"), work.resolve("config/tenants.yaml"));
-        int jolokia = TestServers.freePort();
-        int console = TestServers.freePort();
-        Map<String, String> props = new HashMap<>(PackagedApp.SANDBOX_AS_THE_PROFILE_SAYS);
-        props.put("erphub.destinations.sftp.port", String.valueOf(TestServers.freePort()));
-        props.put("quarkus.camel.jolokia.server.auto-start", "true");
-        props.put("quarkus.camel.jolokia.server.port", String.valueOf(jolokia));
-        props.put("erphub.console.enabled", "true");
-        props.put("erphub.console.port", String.valueOf(console));
+        Set<String> routeIds = routeIdsFromJolokia(jolokia, consoleOrigin());
+        assertTrue(routeIds.contains("upstream-payroll-exports"), routeIds.toString());
+        assertTrue(app.output().contains("http://localhost:" + console + "/hawtio"), "the banner names the console");
 
-        try (PackagedApp app = PackagedApp.start(work, props)) {
-            app.awaitReady(Duration.ofSeconds(90));
-            Set<String> routeIds = routeIdsFromJolokia(jolokia);
-            assertTrue(routeIds.contains("upstream-payroll-exports"), routeIds.toString());
-            assertTrue(app.output().contains("http://localhost:" + console + "/hawtio"), "the banner names the console");
+        WebDriver browser = chromium();
+        try {
+            String base = "http://localhost:" + console + "/hawtio";
+            WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(60));
+            browser.get(base + "/connect/remote");
+            addConnection(browser, wait, "erphub", jolokia);
 
-            WebDriver browser = chromium();
-            try {
-                String base = "http://localhost:" + console + "/hawtio";
-                WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(60));
-                browser.get(base + "/connect/remote");
-                addConnection(browser, wait, "erphub", jolokia);
-
-                // Connect opens the connection (Hawtio's ?con=<id>) in a window named after it: here the same tab.
-                String consoleWindow = browser.getWindowHandle();
-                wait.until(ExpectedConditions.elementToBeClickable(
-                        By.xpath("//button[normalize-space()='Connect' and not(@disabled)]"))).click();
-                wait.until(d -> d.getWindowHandles().size() > 1 || !d.findElements(CONNECTED).isEmpty());
-                for (String handle : browser.getWindowHandles()) {
-                    if (!handle.equals(consoleWindow)) {
-                        browser.switchTo().window(handle);
-                    }
+            // Connect opens the connection (Hawtio's ?con=<id>) in a window named after it: here the same tab.
+            String consoleWindow = browser.getWindowHandle();
+            wait.until(ExpectedConditions.elementToBeClickable(
+                    By.xpath("//button[normalize-space()='Connect' and not(@disabled)]"))).click();
+            wait.until(d -> d.getWindowHandles().size() > 1 || !d.findElements(CONNECTED).isEmpty());
+            for (String handle : browser.getWindowHandles()) {
+                if (!handle.equals(consoleWindow)) {
+                    browser.switchTo().window(handle);
                 }
-                // The header's connection status: this window now talks to erphub's Jolokia agent.
-                wait.until(ExpectedConditions.presenceOfElementLocated(CONNECTED));
-
-                // Camel → the context's routes folder: the table of routes with their state and statistics.
-                wait.until(ExpectedConditions.elementToBeClickable(By.xpath("//nav//a[normalize-space()='Camel']")))
-                        .click();
-                wait.until(ExpectedConditions.elementToBeClickable(
-                        By.xpath("//*[@role='tree']//*[normalize-space(text())='routes']"))).click();
-                wait.until(d -> routeIds.stream().allMatch(id -> mainText(d).contains(id)));
-
-                String shown = mainText(browser);
-                List<String> missing = new ArrayList<>();
-                routeIds.forEach(id -> {
-                    if (!shown.contains(id)) {
-                        missing.add(id);
-                    }
-                });
-                assertEquals(List.of(), missing, "routes Jolokia reports but Hawtio does not show");
-                Files.createDirectories(SCREENSHOT.getParent());
-                File png = ((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE);
-                Files.copy(png.toPath(), SCREENSHOT, StandardCopyOption.REPLACE_EXISTING);
-                assertTrue(Files.size(SCREENSHOT) > 10_000, "screenshot " + SCREENSHOT);
-                // A destination route's diagram: the ERP API's, ending in its Camel HTTP endpoint. Files flow in the
-                // sandbox, so it has counted exchanges by now.
-                await().atMost(Duration.ofSeconds(60)).until(() -> exchangesOf(jolokia, "erphub-send-erp-api") > 0);
-                wait.until(ExpectedConditions.elementToBeClickable(
-                        By.xpath("//*[@role='tree']//*[normalize-space(text())='erphub-send-erp-api']"))).click();
-                wait.until(ExpectedConditions.elementToBeClickable(
-                        By.xpath("//*[normalize-space(text())='Route Diagram']"))).click();
-                // Its nodes, the Camel HTTP call (a toD) among them.
-                wait.until(d -> d.findElements(By.cssSelector(".react-flow__node")).size() >= 6
-                        && mainText(d).contains("To D"));
-                File diagram = ((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE);
-                Files.copy(diagram.toPath(), DIAGRAM, StandardCopyOption.REPLACE_EXISTING);
-                assertTrue(Files.size(DIAGRAM) > 10_000, "screenshot " + DIAGRAM);
-                // And the route in front of it, the one with the destination's dead letter channel: its queue, the
-                // ownership filter, the call of the send route.
-                wait.until(ExpectedConditions.elementToBeClickable(
-                        By.xpath("//*[@role='tree']//*[normalize-space(text())='erphub-deliver-erp-api']"))).click();
-                wait.until(d -> d.findElements(By.cssSelector(".react-flow__node")).size() >= 4
-                        && mainText(d).contains("Filter"));
-                // The data came through the connection to port {jolokia}, not the console's own JVM view.
-                assertTrue(browser.getCurrentUrl().startsWith(base), browser.getCurrentUrl());
-                assertFalse(String.valueOf(((JavascriptExecutor) browser).executeScript(
-                        "return sessionStorage.getItem('connect.currentConnection')")).equals("null"));
-            } catch (RuntimeException | AssertionError e) {
-                // What the browser showed when it went wrong, next to the expected picture.
-                Files.createDirectories(SCREENSHOT.getParent());
-                Files.copy(((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE).toPath(),
-                        SCREENSHOT.resolveSibling("failure.png"), StandardCopyOption.REPLACE_EXISTING);
-                Files.writeString(SCREENSHOT.resolveSibling("failure.html"), browser.getPageSource());
-                Files.write(SCREENSHOT.resolveSibling("failure-console.log"), browser.manage().logs().get(LogType.BROWSER)
-                        .getAll().stream().map(LogEntry::toString).toList());
-                throw e;
-            } finally {
-                browser.quit();
             }
+            // The header's connection status: this window now talks to erphub's Jolokia agent.
+            wait.until(ExpectedConditions.presenceOfElementLocated(CONNECTED));
+
+            // Camel → the context's routes folder: the table of routes with their state and statistics.
+            wait.until(ExpectedConditions.elementToBeClickable(By.xpath("//nav//a[normalize-space()='Camel']")))
+                    .click();
+            wait.until(ExpectedConditions.elementToBeClickable(
+                    By.xpath("//*[@role='tree']//*[normalize-space(text())='routes']"))).click();
+            wait.until(d -> routeIds.stream().allMatch(id -> mainText(d).contains(id)));
+
+            String shown = mainText(browser);
+            List<String> missing = new ArrayList<>();
+            routeIds.forEach(id -> {
+                if (!shown.contains(id)) {
+                    missing.add(id);
+                }
+            });
+            assertEquals(List.of(), missing, "routes Jolokia reports but Hawtio does not show");
+            Files.createDirectories(SCREENSHOT.getParent());
+            File png = ((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE);
+            Files.copy(png.toPath(), SCREENSHOT, StandardCopyOption.REPLACE_EXISTING);
+            assertTrue(Files.size(SCREENSHOT) > 10_000, "screenshot " + SCREENSHOT);
+            // A destination route's diagram: the ERP API's, ending in its Camel HTTP endpoint. Files flow in the
+            // sandbox, so it has counted exchanges by now.
+            await().atMost(Duration.ofSeconds(60)).until(() -> exchangesOf(jolokia, consoleOrigin(), "erphub-send-erp-api") > 0);
+            wait.until(ExpectedConditions.elementToBeClickable(
+                    By.xpath("//*[@role='tree']//*[normalize-space(text())='erphub-send-erp-api']"))).click();
+            wait.until(ExpectedConditions.elementToBeClickable(
+                    By.xpath("//*[normalize-space(text())='Route Diagram']"))).click();
+            // Its nodes, the Camel HTTP call (a toD) among them.
+            wait.until(d -> d.findElements(By.cssSelector(".react-flow__node")).size() >= 6
+                    && mainText(d).contains("To D"));
+            File diagram = ((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE);
+            Files.copy(diagram.toPath(), DIAGRAM, StandardCopyOption.REPLACE_EXISTING);
+            assertTrue(Files.size(DIAGRAM) > 10_000, "screenshot " + DIAGRAM);
+            // And the route in front of it, the one with the destination's dead letter channel: its queue, the
+            // ownership filter, the call of the send route.
+            wait.until(ExpectedConditions.elementToBeClickable(
+                    By.xpath("//*[@role='tree']//*[normalize-space(text())='erphub-deliver-erp-api']"))).click();
+            wait.until(d -> d.findElements(By.cssSelector(".react-flow__node")).size() >= 4
+                    && mainText(d).contains("Filter"));
+            // The data came through the connection to port {jolokia}, not the console's own JVM view.
+            assertTrue(browser.getCurrentUrl().startsWith(base), browser.getCurrentUrl());
+            assertFalse(String.valueOf(((JavascriptExecutor) browser).executeScript(
+                    "return sessionStorage.getItem('connect.currentConnection')")).equals("null"));
+        } catch (RuntimeException | AssertionError e) {
+            // What the browser showed when it went wrong, next to the expected picture.
+            Files.createDirectories(SCREENSHOT.getParent());
+            Files.copy(((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE).toPath(),
+                    SCREENSHOT.resolveSibling("failure.png"), StandardCopyOption.REPLACE_EXISTING);
+            Files.writeString(SCREENSHOT.resolveSibling("failure.html"), browser.getPageSource());
+            Files.write(SCREENSHOT.resolveSibling("failure-console.log"), browser.manage().logs().get(LogType.BROWSER)
+                    .getAll().stream().map(LogEntry::toString).toList());
+            throw e;
+        } finally {
+            browser.quit();
         }
+    }
+
+    static final String STOP_ROUTE = "{\"type\":\"exec\",\"mbean\":\"org.apache.camel:context=erphub,type=routes,"
+            + "name=\\\"upstream-payroll-exports\\\"\",\"operation\":\"stop()\"}";
+
+    /**
+     * Requests a web page, a script or a careless operator could send to the two Jolokia agents (erphub's on its own
+     * port, the console's at /hawtio/jolokia) and through the console's proxy: every one is refused, and the route a
+     * page tried to stop is still running. Columns: where, Origin, Referer (- for none), body.
+     */
+    @ParameterizedTest(name = "{0} Origin={1} Referer={2}: {3}")
+    @CsvSource(delimiter = '|', quoteCharacter = '`', value = {
+            "agent   | http://evil.example                 | -                          | STOP",
+            "agent   | null                                | -                          | STOP",
+            "agent   | -                                   | -                          | STOP",
+            "agent   | -                                   | http://evil.example/page   | STOP",
+            "agent   | CONSOLE.evil.example                | -                          | STOP",
+            "agent   | https://localhost:CONSOLE_PORT      | -                          | STOP",
+            "agent   | CONSOLE                             | -                          | {\"type\":\"exec\",\"mbean\":\"com.sun.management:type=DiagnosticCommand\",\"operation\":\"vmSystemProperties()\"}",
+            "agent   | CONSOLE                             | -                          | {\"type\":\"exec\",\"mbean\":\"com.sun.management:type=DiagnosticCommand\",\"operation\":\"jvmtiAgentLoad(java.lang.String)\",\"arguments\":[\"/tmp/x.so\"]}",
+            "agent   | CONSOLE                             | -                          | {\"type\":\"exec\",\"mbean\":\"com.sun.management:type=HotSpotDiagnostic\",\"operation\":\"dumpHeap\",\"arguments\":[\"/tmp/heap.hprof\",true]}",
+            "agent   | CONSOLE                             | -                          | {\"type\":\"write\",\"mbean\":\"java.lang:type=Memory\",\"attribute\":\"Verbose\",\"value\":true}",
+            "agent   | CONSOLE                             | -                          | {\"type\":\"exec\",\"mbean\":\"java.lang:type=Memory\",\"operation\":\"gc\"}",
+            "agent   | CONSOLE                             | -                          | {\"type\":\"exec\",\"mbean\":\"jdk.management.jfr:type=FlightRecorder\",\"operation\":\"newRecording\"}",
+            "console | http://evil.example                 | -                          | STOP",
+            "console | -                                   | -                          | STOP",
+            "console | CONSOLE                             | -                          | {\"type\":\"exec\",\"mbean\":\"com.sun.management:type=DiagnosticCommand\",\"operation\":\"vmSetFlag(java.lang.String[])\",\"arguments\":[[\"PrintGC\",\"true\"]]}",
+            "console | CONSOLE                             | -                          | {\"type\":\"exec\",\"mbean\":\"com.sun.management:type=DiagnosticCommand\",\"operation\":\"jvmtiAgentLoad(java.lang.String)\",\"arguments\":[\"/tmp/x.so\"]}",
+            "console | CONSOLE                             | -                          | {\"type\":\"exec\",\"mbean\":\"hawtio:type=JVMList\",\"operation\":\"startAgent\",\"arguments\":[\"1\"]}",
+            "proxy   | http://evil.example                 | -                          | STOP",
+            "proxy   | -                                   | -                          | STOP",
+    })
+    void aForeignPageOrADiagnosticCommandIsRefusedByEveryJolokiaAgent(String where, String origin, String referer,
+            String body) throws Exception {
+        HttpResponse<String> answer = jolokia(where, origin.replace("CONSOLE_PORT", String.valueOf(console))
+                .replace("CONSOLE", consoleOrigin()), referer, body.equals("STOP") ? STOP_ROUTE : body);
+        boolean refused = answer.statusCode() == 403 || answer.body().contains("\"status\":403");
+        assertTrue(refused, where + " answered " + answer.statusCode() + ": " + answer.body());
+        assertFalse(answer.headers().firstValue("Access-Control-Allow-Origin").filter(o -> !o.equals(consoleOrigin()))
+                .isPresent(), "no foreign origin is allowed to read the answer: " + answer.headers().map());
+        assertEquals("Started", routeState(), "the route a page tried to stop still runs");
+    }
+
+    @Test
+    void theConsolesOwnOriginReadsCamelAndTheJvmThroughBothAgents() throws Exception {
+        HttpResponse<String> routes = jolokia("agent", consoleOrigin(), "-", "{\"type\":\"read\",\"mbean\":"
+                + "\"org.apache.camel:context=erphub,type=routes,name=*\",\"attribute\":\"State\"}");
+        assertEquals(200, routes.statusCode(), routes.body());
+        assertTrue(routes.body().contains("\"status\":200"), routes.body());
+        assertEquals(consoleOrigin(), routes.headers().firstValue("Access-Control-Allow-Origin").orElse(null));
+        HttpResponse<String> heap = jolokia("console", consoleOrigin(), "-",
+                "{\"type\":\"read\",\"mbean\":\"java.lang:type=Memory\",\"attribute\":\"HeapMemoryUsage\"}");
+        assertTrue(heap.body().contains("\"status\":200") && heap.body().contains("\"used\""), heap.body());
+        HttpResponse<String> proxied = jolokia("proxy", consoleOrigin(), "-", "{\"type\":\"version\"}");
+        assertTrue(proxied.body().contains("\"status\":200"), proxied.body());
+    }
+
+    private String routeState() throws Exception {
+        String body = jolokia("agent", consoleOrigin(), "-", "{\"type\":\"read\",\"mbean\":\"org.apache.camel:"
+                + "context=erphub,type=routes,name=\\\"upstream-payroll-exports\\\"\",\"attribute\":\"State\"}").body();
+        return new JsonPath(body).getString("value");
+    }
+
+    /** A POST to one of the agents: erphub's (agent), the console's own (console), or erphub's through the console's proxy. */
+    private HttpResponse<String> jolokia(String where, String origin, String referer, String body) throws Exception {
+        String url = switch (where) {
+            case "agent" -> "http://127.0.0.1:" + jolokia + "/jolokia/";
+            case "console" -> "http://127.0.0.1:" + console + "/hawtio/jolokia/";
+            case "proxy" -> "http://127.0.0.1:" + console + "/hawtio/proxy/http/127.0.0.1/" + jolokia + "/jolokia/";
+            default -> throw new IllegalArgumentException(where);
+        };
+        // text/plain: what a page's form or fetch can send without a CORS preflight.
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "text/plain")
+                .POST(HttpRequest.BodyPublishers.ofString(body));
+        if (!origin.equals("-")) {
+            request.header("Origin", origin);
+        }
+        if (!referer.equals("-")) {
+            request.header("Referer", referer);
+        }
+        return HttpClient.newHttpClient().send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private static void addConnection(WebDriver browser, WebDriverWait wait, String name, int port) {
@@ -198,10 +303,11 @@ class HawtioConsoleIT {
         return new ChromeDriver(service, options);
     }
 
+    /** The route ids erphub's Jolokia agent reports: what the page must show. */
     /** Exchanges the route has completed, as its MBean counts them (read through Jolokia). */
-    private static long exchangesOf(int port, String routeId) throws Exception {
+    private static long exchangesOf(int port, String origin, String routeId) throws Exception {
         HttpRequest read = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/jolokia/"))
-                .header("Content-Type", "application/json")
+                .header("Content-Type", "application/json").header("Origin", origin)
                 .POST(HttpRequest.BodyPublishers.ofString("{\"type\":\"read\",\"mbean\":\"org.apache.camel:context=erphub,"
                         + "type=routes,name=\\\"" + routeId + "\\\"\",\"attribute\":\"ExchangesCompleted\"}"))
                 .build();
@@ -210,10 +316,9 @@ class HawtioConsoleIT {
         return value instanceof Number n ? n.longValue() : 0;
     }
 
-    /** The route ids erphub's Jolokia agent reports: what the page must show. */
-    private static Set<String> routeIdsFromJolokia(int port) throws Exception {
+    private static Set<String> routeIdsFromJolokia(int port, String origin) throws Exception {
         HttpRequest read = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/jolokia/"))
-                .header("Content-Type", "application/json")
+                .header("Content-Type", "application/json").header("Origin", origin)
                 .POST(HttpRequest.BodyPublishers.ofString("{\"type\":\"read\",\"mbean\":\"org.apache.camel:context=erphub,"
                         + "type=routes,name=*\",\"attribute\":\"RouteId\"}"))
                 .build();

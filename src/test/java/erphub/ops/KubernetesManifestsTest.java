@@ -124,6 +124,24 @@ class KubernetesManifestsTest {
         assertTrue(env.stream().anyMatch(v -> "QUARKUS_PROFILE".equals(v.get("name")) && "prod".equals(v.get("value"))));
     }
 
+    /** A JVM that lives on after an OutOfMemoryError may hang its probes and ignore SIGTERM: it must exit instead. */
+    @Test
+    void everyJvmTheImageTheManifestsAndTheReadmeStartExitsOnOutOfMemory() throws IOException {
+        String flag = "-XX:+ExitOnOutOfMemoryError";
+        Matcher image = Pattern.compile("ENV JAVA_OPTS_APPEND=\"([^\"]*)\"")
+                .matcher(Files.readString(Path.of("src/main/docker/Dockerfile.jvm")));
+        assertTrue(image.find() && image.group(1).contains(flag), "Dockerfile.jvm JAVA_OPTS_APPEND");
+        List<Map<String, Object>> env = at(resource("deployment.yaml"), "spec", "template", "spec", "containers", "0", "env");
+        Map<String, Object> opts = env.stream().filter(v -> "JAVA_OPTS_APPEND".equals(v.get("name"))).findFirst()
+                .orElseThrow(() -> new AssertionError("the Deployment sets no JAVA_OPTS_APPEND"));
+        assertTrue(String.valueOf(opts.get("value")).contains(flag), "the Deployment's JAVA_OPTS_APPEND replaces the image's: "
+                + opts.get("value"));
+        List<String> runs = Files.readString(Path.of("README.md")).lines()
+                .filter(l -> l.contains("java ") && l.contains("-jar ")).toList();
+        assertFalse(runs.isEmpty(), "the README says how to run the jar");
+        runs.forEach(l -> assertTrue(l.contains(flag), "README: " + l));
+    }
+
     @Test
     void thePodIsLockedDownAndSized() throws IOException {
         Map<String, Object> pod = at(resource("deployment.yaml"), "spec", "template", "spec");

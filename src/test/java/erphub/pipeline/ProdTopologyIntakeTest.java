@@ -131,6 +131,15 @@ class ProdTopologyIntakeTest {
         org.junit.jupiter.api.Assertions.assertTrue(etag.contains("-"), "a multipart upload's ETag ends in -<parts>: " + etag);
     }
 
+    @Test
+    void readinessCoversKafkaAndTheS3ArchiveWithoutNamingThem() {
+        await().atMost(Duration.ofSeconds(30)).until(() -> io.restassured.RestAssured.get("/q/health/ready").statusCode() == 200);
+        io.restassured.path.json.JsonPath ready = io.restassured.RestAssured.get("/q/health/ready").jsonPath();
+        assertEquals("UP", ready.getString("checks.find { it.name == 'erphub-kafka' }.status"), ready.prettify());
+        assertEquals("UP", ready.getString("checks.find { it.name == 'erphub-archive' }.status"), ready.prettify());
+        org.junit.jupiter.api.Assertions.assertFalse(ready.prettify().contains(BUCKET), "the bucket is not told to strangers");
+    }
+
     private static FileKey key(RemoteFile f) {
         return new FileKey(f.tenant(), f.upstream(), f.remoteId(), f.version());
     }

@@ -14,9 +14,17 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import erphub.testing.PackagedApp;
 import erphub.testing.TestServers;
@@ -148,6 +156,114 @@ class OperatorRoutesIT {
             await().atMost(Duration.ofSeconds(20)).until(() -> Files.exists(out));
             assertEquals("healthy ran", Files.readString(out));
             assertTrue(app.output().contains("cannot-start"), app.output());
+        }
+    }
+
+    /**
+     * Hostile or mistaken parameters of an upstream route file in config/routes: every one is named at start, with its
+     * route, and erphub does not start. (All files are read in one start-up, which lists every problem at once.)
+     * Columns: parameter, value, the problem erphub reports.
+     */
+    static final String[][] HOSTILE_PARAMETERS = {
+            { "upstreamId", "../../etc/passwd", "upstreamId '../../etc/passwd' is not a slug" },
+            { "upstreamId", "payroll-exports", "upstreamId payroll-exports is declared by two routes" },
+            { "baseUrl", "file:///etc/passwd", "baseUrl 'file:///etc/passwd' is not an http(s) URL" },
+            { "tokenUrl", "gopher://127.0.0.1:25/", "tokenUrl 'gopher://127.0.0.1:25/' is not an http(s) URL" },
+            { "paging", "all", "paging 'all' is not one of none, next-link, cursor, page" },
+            { "destinations", "erp-api,ftp", "destination 'ftp' is not one of" },
+            { "erpApiMethod", "DELETE", "erpApiMethod 'DELETE' is not POST or PUT" },
+            { "validNamePattern", "(", "validNamePattern '(' is not a regular expression" },
+            { "sinceOverlap", "yesterday", "sinceOverlap 'yesterday' is not an ISO-8601 duration" },
+            { "itemsPath", "$[", "itemsPath '$[' is not a JSONPath" },
+            { "checksumAlgorithm", "NOPE-1", "checksumAlgorithm 'NOPE-1' is not known to the JVM" },
+            { "maxFileSize", "-1", "maxFileSize must not be negative" },
+            { "pageSize", "lots", "pageSize 'lots' is not a number" },
+    };
+
+    private static String hostileStartOutput;
+
+    static Stream<Arguments> hostileParameters() {
+        return Stream.of(HOSTILE_PARAMETERS).map(row -> Arguments.of(row[0], row[1], row[2]));
+    }
+
+    @ParameterizedTest(name = "{0}: {1}")
+    @MethodSource("hostileParameters")
+    void aHostileUpstreamRouteParameterStopsStartUpNamingIt(String parameter, String value, String problem) throws Exception {
+        String output = hostileStart();
+        String route = "hostile-" + java.util.stream.IntStream.range(0, HOSTILE_PARAMETERS.length)
+                .filter(i -> HOSTILE_PARAMETERS[i][0].equals(parameter) && HOSTILE_PARAMETERS[i][1].equals(value))
+                .findFirst().orElseThrow();
+        // "- <routeId>: <problem>" (or "<routeId> (<file>): ..." where Camel knows the route's file)
+        assertTrue(output.lines().anyMatch(l -> (l.contains(" " + route + ": ") || l.contains(" " + route + " ("))
+                && l.contains(problem)), route + ": " + problem + " in\n" + output);
+    }
+
+    /** One start-up with every hostile route file; its output (the start fails). */
+    private static synchronized String hostileStart() throws Exception {
+        if (hostileStartOutput == null) {
+            Path work = TestServers.scratchDir("hostile-routes-");
+            Path routes = Files.createDirectories(work.resolve("config/routes"));
+            for (int i = 0; i < HOSTILE_PARAMETERS.length; i++) {
+                Map<String, String> params = new java.util.LinkedHashMap<>();
+                params.put("upstreamId", "hostile-" + i);
+                params.put("pollInterval", "60000");
+                params.put("baseUrl", "http://127.0.0.1:9/files");
+                params.put("listPath", "/{tenant}/list");
+                params.put("itemsPath", "$.items");
+                params.put("idPath", "$.id");
+                params.put("namePath", "$.name");
+                params.put("versionPath", "$.etag");
+                params.put("downloadUrlTemplate", "/files/{id}");
+                params.put("tokenUrl", "http://127.0.0.1:9/token");
+                params.put("credential", "hostile");
+                params.put("destinations", "none");
+                params.put(HOSTILE_PARAMETERS[i][0], HOSTILE_PARAMETERS[i][1]);
+                StringBuilder yaml = new StringBuilder("- templatedRoute:\n    routeTemplateRef: erphub-upstream\n"
+                        + "    routeId: hostile-" + i + "\n    prefixId: hostile-" + i + "-\n    parameters:\n");
+                params.forEach((k, v) -> yaml.append("      - {name: ").append(k).append(", value: '").append(v)
+                        .append("'}\n"));
+                Files.writeString(routes.resolve("hostile-" + i + ".yaml"), yaml);
+            }
+            try (PackagedApp app = PackagedApp.start(work, Map.of())) {
+                assertNotEquals(0, app.awaitExit(START), "erphub started with hostile route files");
+                hostileStartOutput = app.output();
+            }
+        }
+        return hostileStartOutput;
+    }
+
+    /**
+     * With the JVM options of the image (Dockerfile.jvm), an OutOfMemoryError ends the process, so the orchestrator
+     * restarts it: a JVM living on after one may answer no probe and ignore SIGTERM. An operator route allocates past
+     * a small heap.
+     */
+    @Test
+    void anOutOfMemoryErrorEndsTheProcessWithTheImagesJvmOptions() throws Exception {
+        Matcher opts = Pattern.compile("ENV JAVA_OPTS_APPEND=\"([^\"]*)\"")
+                .matcher(Files.readString(Path.of("src/main/docker/Dockerfile.jvm")));
+        assertTrue(opts.find(), "Dockerfile.jvm sets JAVA_OPTS_APPEND");
+        List<String> jvm = new ArrayList<>(List.of(opts.group(1).trim().split("\\s+")));
+        jvm.add("-Xmx128m");
+        Path work = TestServers.scratchDir("oom-");
+        Path routes = Files.createDirectories(work.resolve("config/routes"));
+        Files.writeString(routes.resolve("hog.yaml"), """
+                - route:
+                    id: hog
+                    from:
+                      uri: timer:hog
+                      parameters:
+                        repeatCount: 1
+                        delay: 2000
+                      steps:
+                        - bean:
+                            beanType: java.util.ArrayList
+                            method: ensureCapacity(400000000)
+                """);
+        try (PackagedApp app = PackagedApp.start(work, Map.of(), jvm.toArray(String[]::new))) {
+            app.awaitReady(START);
+            int exit = app.awaitExit(Duration.ofSeconds(60));
+            assertEquals(3, exit, "the JVM's exit code for -XX:+ExitOnOutOfMemoryError:\n" + app.output());
+            assertTrue(app.output().contains("Terminating due to java.lang.OutOfMemoryError"), app.output());
         }
     }
 

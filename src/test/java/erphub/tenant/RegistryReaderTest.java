@@ -10,7 +10,12 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
+import java.util.stream.Stream;
+
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import erphub.crypto.PgpEncryption;
 import erphub.testing.PgpTestKeys;
@@ -60,8 +65,12 @@ class RegistryReaderTest {
         }
     };
 
+    /** The shared drop server, as erphub.destinations.sftp.host / port name it. */
+    static final RegistryReader.SftpAddress SHARED_SFTP = new RegistryReader.SftpAddress("sftp.example.com", 2222);
+
     static RegistryReader.Result read(String yaml) {
-        return new RegistryReader("tenants.yaml", UPSTREAMS, CREDENTIALS, new TenantSettings.Limits(4, 1 << 30, 100)).read(yaml);
+        return new RegistryReader("tenants.yaml", UPSTREAMS, CREDENTIALS, new TenantSettings.Limits(4, 1 << 30, 100),
+                SHARED_SFTP).read(yaml);
     }
 
     @Test
@@ -155,8 +164,65 @@ class RegistryReaderTest {
         assertTrue(problems.get(2).startsWith("tenants.yaml:7:47: tenants[1] (globex).upstreams.payroll-exports.credential:"
                 + " 'hunter2 secret!' is not a credential reference"), problems.get(2));
         assertTrue(problems.get(3).startsWith("tenants.yaml:9:38: tenants[2] (initech): erpApi.baseUrl 'ftp://erp'"), problems.get(3));
-        assertEquals("tenants.yaml:12:5: tenant 'pied-piper' has the same SFTP folder as tenant 'hooli' (shared server shared):"
-                + " each tenant needs its own", problems.get(4));
+        assertEquals("tenants.yaml:12:5: tenant 'pied-piper' has SFTP folder 'shared' the same as tenant 'hooli''s folder"
+                + " 'shared' on the shared SFTP server: each tenant needs a folder of its own, not the same as, inside or"
+                + " around another's", problems.get(4));
+    }
+
+    /** Two tenants with the destinations given (YAML flow mappings); acme comes first. */
+    static String twoTenants(String acme, String globex) {
+        return "tenants:\n  - id: acme\n    upstreams: {payroll-exports: }\n    destinations: " + acme
+                + "\n  - id: globex\n    upstreams: {payroll-exports: }\n    destinations: " + globex + "\n";
+    }
+
+    static final String ACME = "{sftp: {folder: acme}, kafka: {topic: acme.files}}";
+
+    static Stream<Arguments> sharedPlaces() {
+        return Stream.of(
+                Arguments.of(ACME, "{sftp: {folder: ./acme}}", "'./acme' the same as tenant 'acme''s folder 'acme'"),
+                Arguments.of(ACME, "{sftp: {folder: acme/payroll-exports}}", "'acme/payroll-exports' inside tenant 'acme''s"),
+                Arguments.of(ACME, "{sftp: {folder: acme/./x}}", "'acme/./x' inside tenant 'acme''s"),
+                Arguments.of(ACME, "{sftp: {folder: ACME}}", "'ACME' the same as tenant 'acme''s folder"),
+                Arguments.of(ACME, "{sftp: {folder: acme.}}", "'acme.' the same as tenant 'acme''s folder"),
+                Arguments.of(ACME, "{sftp: {folder: .}}", "sftp.folder '.' is the root of the SFTP server"),
+                Arguments.of(ACME, "{sftp: {folder: ./.}}", "sftp.folder './.' is the root of the SFTP server"),
+                Arguments.of(ACME, "{sftp: {folder: \"\"}}", "sftp.folder '' is not a safe relative path"),
+                Arguments.of(ACME, "{sftp: {folder: /acme}}", "sftp.folder '/acme' is not a safe relative path"),
+                Arguments.of(ACME, "{sftp: {folder: acme//x}}", "sftp.folder 'acme//x' is not a safe relative path"),
+                Arguments.of(ACME, "{sftp: {folder: 'acme\\x'}}", "is not a safe relative path"),
+                Arguments.of(ACME, "{sftp: {folder: acme/../globex}}", "sftp.folder 'acme/../globex' is not a safe"),
+                Arguments.of(ACME, "{sftp: {folder: \"\uff41cme\"}}", "is not a safe relative path"),
+                Arguments.of("{sftp: {folder: drop/acme}}", "{sftp: {folder: drop}}", "'drop' around tenant 'acme''s folder 'drop/acme'"),
+                // A tenant's "own" server that is the shared one, however its address is written.
+                Arguments.of(ACME, "{sftp: {folder: acme, server: {host: sftp.example.com, port: 2222}}}",
+                        "'acme' the same as tenant 'acme''s folder 'acme' on the shared SFTP server"),
+                Arguments.of(ACME, "{sftp: {folder: acme/in, server: {host: SFTP.Example.COM., port: 2222}}}",
+                        "'acme/in' inside tenant 'acme''s folder 'acme' on the shared SFTP server"),
+                Arguments.of("{sftp: {folder: x, server: {host: localhost, port: 22}}}",
+                        "{sftp: {folder: x/y, server: {host: 127.0.0.1, port: 22}}}", "'x/y' inside tenant 'acme''s folder 'x'"),
+                Arguments.of("{sftp: {folder: x, server: {host: \"[::1]\", port: 22}}}",
+                        "{sftp: {folder: X, server: {host: localhost, port: 22}}}", "'X' the same as tenant 'acme''s folder 'x'"),
+                Arguments.of(ACME, "{kafka: {topic: acme.files}}", "has the Kafka topic 'acme.files' of tenant 'acme'"),
+                Arguments.of(ACME, "{kafka: {topic: acme_files}}", "has the Kafka topic 'acme_files' of tenant 'acme'"));
+    }
+
+    @ParameterizedTest(name = "acme {0}, globex {1}")
+    @MethodSource("sharedPlaces")
+    void aFolderOrTopicThatIsAnotherTenantsOrTheRootIsRefused(String acme, String globex, String problem) {
+        RegistryReader.Result result = read(twoTenants(acme, globex));
+        assertFalse(result.valid(), "accepted: " + globex);
+        assertTrue(result.problems().stream().anyMatch(p -> p.contains(problem)), String.join("\n", result.problems()));
+        assertFalse(result.tenants().containsKey("globex"), "the second tenant is not applied");
+    }
+
+    @Test
+    void folderNamesThatOnlyShareAPrefixAndTheSameFolderOnAnotherServerAreNotShared() {
+        RegistryReader.Result result = read(twoTenants("{sftp: {folder: acme}}", "{sftp: {folder: acme-eu}}"));
+        assertEquals(List.of(), result.problems());
+        result = read(twoTenants("{sftp: {folder: drop}}", "{sftp: {folder: drop, server: {host: sftp.example.com, port: 22}}}"));
+        assertEquals(List.of(), result.problems(), "port 22 is another server than the shared sftp.example.com:2222");
+        result = read(twoTenants("{kafka: {topic: acme.files}}", "{kafka: {topic: acme.files2}}"));
+        assertEquals(List.of(), result.problems());
     }
 
     @Test

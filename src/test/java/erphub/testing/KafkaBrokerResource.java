@@ -47,13 +47,16 @@ public class KafkaBrokerResource implements QuarkusTestResourceLifecycleManager 
         TestServers.inject(injector, new KafkaBroker(cluster.bootstrapServers()));
     }
 
+    /** Stops the broker (a test may, to see erphub without Kafka); stopping twice is fine. */
     @Override
-    public void stop() {
+    public synchronized void stop() {
         if (cluster != null) {
             try {
                 cluster.close();
             } catch (Exception e) {
                 throw new IllegalStateException("cannot stop the Kafka test broker", e);
+            } finally {
+                cluster = null;
             }
         }
     }

@@ -65,8 +65,8 @@ public final class PackagedApp implements AutoCloseable {
         }
         // Jolokia and the Hawtio console listen on fixed ports: also only where a test asks for them. The Jolokia
         // agent binds its port even when it does not start, so every process gets a port of its own.
-        if (!systemProperties.containsKey("quarkus.camel.jolokia.server.auto-start")) {
-            command.add("-Dquarkus.camel.jolokia.server.auto-start=false");
+        if (!systemProperties.containsKey("erphub.jolokia.enabled")) {
+            command.add("-Derphub.jolokia.enabled=false");
         }
         if (!systemProperties.containsKey("quarkus.camel.jolokia.server.port")) {
             command.add("-Dquarkus.camel.jolokia.server.port=" + TestServers.freePort());
