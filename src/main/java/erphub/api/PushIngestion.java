@@ -24,6 +24,7 @@ import erphub.pipeline.ArchiveSteps;
 import erphub.pipeline.ClaimedFile;
 import erphub.pipeline.FileIntake;
 import erphub.pipeline.FileNames;
+import erphub.pipeline.FileTooLargeException;
 import erphub.pipeline.RejectedFileException;
 import erphub.routing.Failures;
 import erphub.state.Claim;
@@ -121,7 +122,7 @@ public class PushIngestion {
         Throwable cause = rootOf(failure);
         if (cause instanceof RejectedFileException rejected) {
             ledger.transition(c.fileId(), FileState.REJECTED, rejected.getMessage(), null, c.attempt());
-            return rejected.getMessage() != null && rejected.getMessage().contains("over the limit")
+            return rejected instanceof FileTooLargeException
                     ? tooLarge(rejected.getMessage())
                     : Problems.problem(422, "Unprocessable Content", rejected.getMessage(), null);
         }

@@ -81,7 +81,7 @@ public class ArchiveSteps {
         ClaimedFile file = exchange.getProperty(FileIntake.CLAIMED_FILE, ClaimedFile.class);
         long announced = exchange.getProperty(UpstreamRequest.CONTENT_LENGTH, -1L, Long.class);
         if (announced > file.maxFileSize()) {
-            throw new RejectedFileException("file of " + announced + " bytes is over the limit of " + file.maxFileSize()
+            throw new FileTooLargeException("file of " + announced + " bytes is over the limit of " + file.maxFileSize()
                     + " bytes");
         }
         UpstreamSpec.FileChecks checks = specs.get(file.upstream()).checks();
@@ -124,7 +124,7 @@ public class ArchiveSteps {
         ClaimedFile file = exchange.getProperty(FileIntake.CLAIMED_FILE, ClaimedFile.class);
         for (Throwable t = caught; t != null; t = t.getCause() == t ? null : t.getCause()) {
             if (t instanceof ArchiveStream.LimitExceeded) {
-                throw new RejectedFileException(t.getMessage());
+                throw new FileTooLargeException(t.getMessage());
             }
             if (t instanceof ArchiveStream.SourceFailed || t instanceof java.net.SocketTimeoutException) {
                 throw new TransientUpstreamException("download of " + file.downloadUrl() + " broke off: "

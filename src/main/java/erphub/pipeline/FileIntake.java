@@ -75,7 +75,7 @@ public class FileIntake {
             throw new RejectedFileException("unsafe file name '" + FileNames.printable(file.name()) + "': " + reason);
         });
         if (file.size() != null && file.size() > file.maxFileSize()) {
-            throw new RejectedFileException("file of " + file.size() + " bytes is over the limit of "
+            throw new FileTooLargeException("file of " + file.size() + " bytes is over the limit of "
                     + file.maxFileSize() + " bytes");
         }
     }
