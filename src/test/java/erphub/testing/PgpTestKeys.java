@@ -123,7 +123,7 @@ public final class PgpTestKeys {
      * (which puts the public key in the configuration) and the test itself (which decrypts) may be loaded twice.
      */
     public static TestKey shared(String userId) {
-        String secret = (String) System.getProperties().computeIfAbsent("erphub.test.pgp-key." + userId,
+        String secret = (String) System.getProperties().computeIfAbsent("test-only.shared-pgp-key." + userId,
                 k -> recipient(userId).armoredSecretKey());
         try {
             PGPSecretKeyRing ring = new PGPSecretKeyRing(PGPUtil.getDecoderStream(
