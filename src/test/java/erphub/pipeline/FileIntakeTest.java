@@ -60,7 +60,8 @@ import no.nav.security.mock.oauth2.MockOAuth2Server;
 class FileIntakeTest {
 
     static final List<String> TENANTS = List.of("acme", "globex", "initech");
-    static final int FILES_PER_UPSTREAM = 200;
+    /** More than one page of 50 at each upstream: the list is followed across pages. */
+    static final int FILES_PER_UPSTREAM = 60;
     static final String EXAMPLE_UPSTREAMS = " AND upstream IN ('payroll-exports', 'supplier-invoices')";
 
     public static class ThreeTenants implements QuarkusTestProfile {
