@@ -28,7 +28,7 @@ final class ArchiveStream extends FilterInputStream {
     /** Thrown from a read once the limit is passed; the archive write fails with it and the file is REJECTED. */
     static final class LimitExceeded extends IOException {
         LimitExceeded(long limit) {
-            super("file is larger than the limit of " + limit + " bytes");
+            super("file is over the limit of " + limit + " bytes");
         }
     }
 
