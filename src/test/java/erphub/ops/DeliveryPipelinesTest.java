@@ -46,7 +46,7 @@ class DeliveryPipelinesTest {
             String readme = Files.readString(Path.of("README.md"));
             Matcher test = Pattern.compile("# run the tests[^\\n]*\\n(\\./mvnw [^\\n]+)\\n").matcher(readme);
             assertTrue(test.find(), "the README's test command");
-            Matcher pack = Pattern.compile("\\n(\\./mvnw package -DskipTests) && java -jar").matcher(readme);
+            Matcher pack = Pattern.compile("\\n(\\./mvnw package -DskipTests) && java ").matcher(readme);
             assertTrue(pack.find(), "the README's package command");
             Matcher nativeSources = Pattern.compile("`(\\./mvnw package -Dnative -Dquarkus\\.native\\.sources-only=true -DskipTests)`")
                     .matcher(readme);

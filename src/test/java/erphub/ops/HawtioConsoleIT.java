@@ -160,6 +160,9 @@ class HawtioConsoleIT {
             // ownership filter, the call of the send route.
             wait.until(ExpectedConditions.elementToBeClickable(
                     By.xpath("//*[@role='tree']//*[normalize-space(text())='erphub-deliver-erp-api']"))).click();
+            // Another route opens on its Attributes tab.
+            wait.until(ExpectedConditions.elementToBeClickable(
+                    By.xpath("//*[normalize-space(text())='Route Diagram']"))).click();
             wait.until(d -> d.findElements(By.cssSelector(".react-flow__node")).size() >= 4
                     && mainText(d).contains("Filter"));
             // The data came through the connection to port {jolokia}, not the console's own JVM view.

@@ -165,19 +165,20 @@ class OperatorRoutesIT {
      * Columns: parameter, value, the problem erphub reports.
      */
     static final String[][] HOSTILE_PARAMETERS = {
-            { "upstreamId", "../../etc/passwd", "upstreamId '../../etc/passwd' is not a slug" },
-            { "upstreamId", "payroll-exports", "upstreamId payroll-exports is declared by two routes" },
+            { "upstreamId", "../../etc/passwd", "upstreamId '../../etc/passwd' does not match" },
+            { "upstreamId", "payroll-exports", "upstreamId payroll-exports is declared twice" },
             { "baseUrl", "file:///etc/passwd", "baseUrl 'file:///etc/passwd' is not an http(s) URL" },
             { "tokenUrl", "gopher://127.0.0.1:25/", "tokenUrl 'gopher://127.0.0.1:25/' is not an http(s) URL" },
             { "paging", "all", "paging 'all' is not one of none, next-link, cursor, page" },
-            { "destinations", "erp-api,ftp", "destination 'ftp' is not one of" },
-            { "erpApiMethod", "DELETE", "erpApiMethod 'DELETE' is not POST or PUT" },
+            { "destinations", "erp-api,ftp", "names destination 'ftp'" },
+            { "erpApiMethod", "DELETE", "erpApiMethod 'DELETE' is not one of POST, PUT" },
             { "validNamePattern", "(", "validNamePattern '(' is not a regular expression" },
             { "sinceOverlap", "yesterday", "sinceOverlap 'yesterday' is not an ISO-8601 duration" },
             { "itemsPath", "$[", "itemsPath '$[' is not a JSONPath" },
-            { "checksumAlgorithm", "NOPE-1", "checksumAlgorithm 'NOPE-1' is not known to the JVM" },
-            { "maxFileSize", "-1", "maxFileSize must not be negative" },
-            { "pageSize", "lots", "pageSize 'lots' is not a number" },
+            { "checksumAlgorithm", "NOPE-1", "checksumAlgorithm 'NOPE-1' is not one of" },
+            { "maxFileSize", "-1", "maxFileSize '-1' is less than 1" },
+            { "pageSize", "lots", "pageSize 'lots' is not a whole number" },
+            { "colour", "blue", "unknown parameter 'colour'" },
     };
 
     private static String hostileStartOutput;
@@ -193,9 +194,9 @@ class OperatorRoutesIT {
         String route = "hostile-" + java.util.stream.IntStream.range(0, HOSTILE_PARAMETERS.length)
                 .filter(i -> HOSTILE_PARAMETERS[i][0].equals(parameter) && HOSTILE_PARAMETERS[i][1].equals(value))
                 .findFirst().orElseThrow();
-        // "- <routeId>: <problem>" (or "<routeId> (<file>): ..." where Camel knows the route's file)
-        assertTrue(output.lines().anyMatch(l -> (l.contains(" " + route + ": ") || l.contains(" " + route + " ("))
-                && l.contains(problem)), route + ": " + problem + " in\n" + output);
+        // "<file>:<line>: <problem>", the file being config/routes/<routeId>.yaml
+        assertTrue(output.lines().anyMatch(l -> l.contains("/" + route + ".yaml:") && l.contains(problem)),
+                route + ": " + problem + " in\n" + output);
     }
 
     /** One start-up with every hostile route file; its output (the start fails). */
@@ -216,9 +217,8 @@ class OperatorRoutesIT {
                 params.put("downloadUrlTemplate", "/files/{id}");
                 params.put("tokenUrl", "http://127.0.0.1:9/token");
                 params.put("credential", "hostile");
-                params.put("destinations", "none");
                 params.put(HOSTILE_PARAMETERS[i][0], HOSTILE_PARAMETERS[i][1]);
-                StringBuilder yaml = new StringBuilder("- templatedRoute:\n    routeTemplateRef: erphub-upstream\n"
+                StringBuilder yaml = new StringBuilder("- templatedRoute:\n    routeTemplateRef: erphub-upstream-source\n"
                         + "    routeId: hostile-" + i + "\n    prefixId: hostile-" + i + "-\n    parameters:\n");
                 params.forEach((k, v) -> yaml.append("      - {name: ").append(k).append(", value: '").append(v)
                         .append("'}\n"));
