@@ -32,6 +32,7 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import erphub.api.Views.DeliveryTransitionView;
 import erphub.api.Views.DeliveryView;
 import erphub.api.Views.FileDetail;
+import erphub.api.Views.FileSummary;
 import erphub.api.Views.FileView;
 import erphub.api.Views.Page;
 import erphub.api.Views.PushView;
@@ -90,6 +91,26 @@ public class FilesResource {
         List<FileRecord> rows = files.page(new FileFilter(caller.tenantFilter(tenant), upstream, wanted, from, to, name),
                 after, size + 1);
         return Page.of(rows, size, FileView::of, f -> String.valueOf(f.id()));
+    }
+
+    @GET
+    @Path("/files/summary")
+    @Operation(summary = "How many files each tenant has from each upstream, by state; narrowed by tenant and upstream")
+    public List<FileSummary> summary(@QueryParam("tenant") String tenant, @QueryParam("upstream") String upstream) {
+        java.util.Map<String, FileSummary> byPair = new java.util.LinkedHashMap<>();
+        for (LedgerQueries.StateCount c : files.countByTenantUpstreamAndState(caller.tenantFilter(tenant), upstream)) {
+            FileSummary s = byPair.computeIfAbsent(c.tenant() + "\n" + c.upstream(), k -> {
+                java.util.Map<String, Long> states = new java.util.LinkedHashMap<>();
+                for (FileState state : FileState.values()) {
+                    states.put(state.name(), 0L);
+                }
+                return new FileSummary(c.tenant(), c.upstream(), 0, states);
+            });
+            s.states().put(c.state().name(), c.count());
+            byPair.put(c.tenant() + "\n" + c.upstream(), new FileSummary(s.tenant(), s.upstream(), s.total() + c.count(),
+                    s.states()));
+        }
+        return List.copyOf(byPair.values());
     }
 
     @GET

@@ -84,6 +84,10 @@ public final class Views {
     }
 
     /** What a push did: the file it created, or the one an earlier push with the same key created. */
+    /** One tenant's files from one upstream: how many are in each state (every state, zero included). */
+    public record FileSummary(String tenant, String upstream, long total, java.util.Map<String, Long> states) {
+    }
+
     public record PushView(long fileId, String state, boolean duplicate, String idempotencyKey) {
     }
 

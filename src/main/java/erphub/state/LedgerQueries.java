@@ -90,6 +90,39 @@ public class LedgerQueries {
         }
     }
 
+    /** How many of a tenant's files from one upstream are in one state. */
+    public record StateCount(String tenant, String upstream, FileState state, long count) {
+    }
+
+    /** Files by tenant, upstream and state; {@code tenant} and {@code upstream} narrow it when not null. */
+    public List<StateCount> countByTenantUpstreamAndState(String tenant, String upstream) {
+        StringBuilder sql = new StringBuilder("SELECT tenant, upstream, state, COUNT(*) FROM file_version WHERE 1 = 1");
+        List<Object> args = new ArrayList<>();
+        if (tenant != null) {
+            sql.append(" AND tenant = ?");
+            args.add(tenant);
+        }
+        if (upstream != null) {
+            sql.append(" AND upstream = ?");
+            args.add(upstream);
+        }
+        sql.append(" GROUP BY tenant, upstream, state ORDER BY tenant, upstream, state");
+        try (Connection c = db.connection(); PreparedStatement ps = c.prepareStatement(sql.toString())) {
+            for (int i = 0; i < args.size(); i++) {
+                ps.setObject(i + 1, args.get(i));
+            }
+            List<StateCount> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new StateCount(rs.getString(1), rs.getString(2), FileState.valueOf(rs.getString(3)), rs.getLong(4)));
+                }
+            }
+            return out;
+        } catch (SQLException e) {
+            throw new StateStoreException("cannot count the ledger: " + e.getMessage(), e);
+        }
+    }
+
     /** Every transition of a file, oldest first. */
     public List<Transition> history(long fileId) {
         try (Connection c = db.connection();

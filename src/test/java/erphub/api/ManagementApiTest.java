@@ -196,6 +196,26 @@ class ManagementApiTest {
         all.removeIf(HARDENING::equals);
         assertEquals(Set.of("acme", "globex"), new HashSet<>(all), "tiny has no files yet");
 
+        // The summary: counts by state for each tenant and upstream, every state named, the tenant's own only.
+        JsonPath summary = get(admin(), "/api/files/summary?upstream=payroll-exports").then().statusCode(200)
+                .extract().jsonPath();
+        for (String t : TENANTS) {
+            Map<String, Object> row = summary.getMap("find { it.tenant == '" + t + "' }");
+            assertEquals("payroll-exports", row.get("upstream"), summary.prettify());
+            @SuppressWarnings("unchecked")
+            Map<String, Integer> states = (Map<String, Integer>) row.get("states");
+            assertEquals(java.util.Arrays.stream(erphub.state.FileState.values()).map(Enum::name).toList(),
+                    List.copyOf(states.keySet()), "every state, in lifecycle order");
+            int listed = get(admin(), "/api/files?tenant=" + t + "&upstream=payroll-exports&limit=1000").jsonPath()
+                    .getList("items").size();
+            assertEquals(listed, ((Number) row.get("total")).intValue(), t);
+            assertEquals(listed, states.values().stream().mapToInt(Integer::intValue).sum(), t);
+        }
+        assertEquals(List.of("acme"), get(tenant("acme"), "/api/files/summary").jsonPath().getList("tenant").stream()
+                .distinct().toList());
+        assertEquals(404, get(tenant("acme"), "/api/files/summary?tenant=globex").statusCode());
+        assertEquals(List.of(), get(admin(), "/api/files/summary?tenant=nobody").jsonPath().getList("$"));
+
         long globexFile = get(admin(), "/api/files?tenant=globex&limit=1").jsonPath().getLong("items[0].id");
         get(tenant("acme"), "/api/files/" + globexFile).then().statusCode(404).contentType(Problems.TYPE)
                 .body("detail", equalTo("file " + globexFile + " not found"));
@@ -306,8 +326,9 @@ class ManagementApiTest {
         java.net.http.HttpResponse<String> chunked = pushChunked(tenant("tiny"), "tiny", "too-big-chunked", content);
         assertEquals(413, chunked.statusCode(), chunked.body());
         assertTrue(chunked.body().contains("over the limit of 10"), chunked.body());
+        // The archive folder is named after the test profile (see Api.getConfigOverrides).
         try (var walk = java.nio.file.Files.walk(java.nio.file.Path.of("target/test-data/archive-api-"
-                + getClass().getSimpleName()))) {
+                + getClass().getAnnotation(io.quarkus.test.junit.TestProfile.class).value().getSimpleName()))) {
             assertEquals(List.of(), walk.filter(f -> f.getFileName().toString().startsWith(".part-")).toList());
         }
         // A disabled tenant cannot push: it says so, rather than "not subscribed".
