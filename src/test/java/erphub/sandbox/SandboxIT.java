@@ -71,6 +71,7 @@ class SandboxIT {
         props.put("erphub.destinations.sftp.port", String.valueOf(TestServers.freePort()));
         // A heap that four buffered 60 MiB imports would exhaust.
         app = PackagedApp.start(work, props, env, "-Xmx192m");
+        app.awaitReady(Duration.ofSeconds(90));
         token = adminToken(app);
     }
 
@@ -227,6 +228,8 @@ class SandboxIT {
         long erpImports = count(data.resolve("sandbox/erp"));
 
         app = PackagedApp.start(checkout("restart-elsewhere-"), props, env);
+        // The banner is printed before the HTTP server listens: wait for readiness before calling the API.
+        app.awaitReady(Duration.ofSeconds(90));
         String again = adminToken(app);
         // Two poll cycles of the payroll upstream later, the delivered files were not processed again.
         await().atMost(Duration.ofSeconds(90)).until(() -> api(app, again, "/api/files?state=DELIVERED&limit=1000")
