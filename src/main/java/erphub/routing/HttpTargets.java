@@ -9,6 +9,7 @@ import java.util.Locale;
 
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
+import org.apache.camel.component.http.HttpMethods;
 
 /**
  * How erphub addresses Camel HTTP: a {@code toD} on the target's origin (scheme, host and port; one endpoint
@@ -35,7 +36,8 @@ public final class HttpTargets {
         URI uri = check(url);
         exchange.setProperty(ORIGIN, origin(uri));
         Message in = exchange.getIn();
-        in.setHeader(Exchange.HTTP_METHOD, method);
+        // As Camel HTTP's own enum: a String would be converted by a type-converter scan on every call.
+        in.setHeader(Exchange.HTTP_METHOD, HttpMethods.valueOf(method.toUpperCase(Locale.ROOT)));
         in.setHeader(Exchange.HTTP_URI, uri.toASCIIString());
     }
 
