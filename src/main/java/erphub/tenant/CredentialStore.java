@@ -5,9 +5,13 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 
 import org.eclipse.microprofile.config.Config;
 
@@ -16,8 +20,10 @@ import erphub.config.ErphubConfig;
 /**
  * Resolves the credential references of the tenant registry: {@code erphub.credentials.<ref>.<field>} from
  * configuration (an environment variable {@code ERPHUB_CREDENTIALS_<REF>_<FIELD>}), else the file
- * {@code <erphub.credentials.dir>/<ref>/<field>} of a mounted Kubernetes Secret, read when used so a
- * rotated secret is picked up. Values are never logged; {@link Credential#toString()} hides them.
+ * {@code <erphub.credentials.dir>/<ref>/<field>} of a mounted Kubernetes Secret, read again when its last read is
+ * older than {@link #FILE_FRESHNESS} so a rotated secret is picked up. Every poll and delivery asks for its
+ * credential, so configuration lookups are kept too (configuration does not change while erphub runs). Values are
+ * never logged; {@link Credential#toString()} hides them.
  */
 @ApplicationScoped
 public class CredentialStore {
@@ -30,12 +36,32 @@ public class CredentialStore {
     /** An ASCII-armored OpenPGP public key that a tenant's SFTP deliveries are encrypted to. */
     public static final String PGP_PUBLIC_KEY = "pgp-public-key";
 
+    /** How long a value read from a Secret's file is reused; the kubelet itself takes up to a minute to update one. */
+    static final Duration FILE_FRESHNESS = Duration.ofSeconds(10);
+
     private final Config config;
     private final Optional<Path> dir;
+    private final Map<String, Optional<String>> configured = new ConcurrentHashMap<>();
+    private final Map<Path, FileRead> files = new ConcurrentHashMap<>();
+    private final long fileFreshness;
 
+    /** A file's value and when it was read (System.nanoTime). */
+    private record FileRead(Optional<String> value, long at) {
+        @Override
+        public String toString() {
+            return "FileRead[***]";
+        }
+    }
+
+    @Inject
     public CredentialStore(Config config, ErphubConfig erphub) {
+        this(config, erphub.credentials().dir(), FILE_FRESHNESS);
+    }
+
+    CredentialStore(Config config, Optional<Path> dir, Duration fileFreshness) {
         this.config = config;
-        this.dir = erphub.credentials().dir();
+        this.dir = dir;
+        this.fileFreshness = fileFreshness.toNanos();
     }
 
     /** An OAuth2 client: both its id and its secret, or nothing. */
@@ -46,12 +72,28 @@ public class CredentialStore {
     }
 
     public Optional<String> value(String ref, String field) {
-        Optional<String> configured = config.getOptionalValue("erphub.credentials." + ref + "." + field, String.class)
-                .filter(v -> !v.isBlank());
-        if (configured.isPresent() || dir.isEmpty()) {
-            return configured;
+        String key = "erphub.credentials." + ref + "." + field;
+        Optional<String> value = configured.computeIfAbsent(key,
+                k -> config.getOptionalValue(k, String.class).filter(v -> !v.isBlank()));
+        if (value.isPresent() || dir.isEmpty()) {
+            return value;
         }
         Path file = dir.get().resolve(ref).resolve(field);
+        FileRead read = files.get(file);
+        long now = System.nanoTime();
+        if (read == null || now - read.at() > fileFreshness) {
+            read = new FileRead(read(file), now);
+            // A missing file is not kept: the secret that is mounted next is used at once.
+            if (read.value().isPresent()) {
+                files.put(file, read);
+            } else {
+                files.remove(file);
+            }
+        }
+        return read.value();
+    }
+
+    private static Optional<String> read(Path file) {
         try {
             return Files.isRegularFile(file) ? Optional.of(Files.readString(file, StandardCharsets.UTF_8).strip())
                     .filter(v -> !v.isEmpty()) : Optional.empty();
