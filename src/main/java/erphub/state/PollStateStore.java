@@ -9,18 +9,43 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+
+import org.jboss.logging.Logger;
 
 import erphub.config.ErphubConfig;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.scheduler.Scheduled;
 
-/** The outcome of each (upstream, tenant) poll: one row each, overwritten by the next poll. */
+/**
+ * The outcome of each (upstream, tenant) poll: one row each, overwritten by the next poll.
+ *
+ * <p>A successful poll is the common case (60 upstreams × 200 tenants are 12,000 of them a cycle), so successes
+ * are written behind, in one JDBC batch a second; a newer success of the same pair replaces one not written yet.
+ * Reads through this class ({@link #find}, {@link #all}) write what is pending first, so the watermark a listing
+ * starts from is always the latest. A failure is written at once, after the pair's pending success: it is rare,
+ * and its count of consecutive failures builds on the row. A success lost in a crash only leaves an older
+ * watermark, from which the next listing re-lists files the ledger already knows.
+ */
 @ApplicationScoped
 public class PollStateStore {
 
+    private static final Logger LOG = Logger.getLogger(PollStateStore.class);
+    private static final String SUCCEEDED = "UPDATE upstream_poll SET last_started_at = ?, last_success_at = ?,"
+            + " consecutive_failures = 0, last_claimed = ?, node = ?, watermark = ? WHERE upstream = ? AND tenant = ?";
+
     private final StateDataSource db;
     private final ErphubConfig config;
+    /** Successes not written yet, by "upstream/tenant". */
+    private final Map<String, Success> pending = new ConcurrentHashMap<>();
+
+    private record Success(String upstream, String tenant, Instant startedAt, Instant at, int claimed) {
+    }
 
     public PollStateStore(StateDataSource db, ErphubConfig config) {
         this.db = db;
@@ -28,21 +53,62 @@ public class PollStateStore {
     }
 
     public void succeeded(String upstream, String tenant, Instant startedAt, int claimed) {
-        upsert(upstream, tenant, startedAt,
-                "UPDATE upstream_poll SET last_started_at = ?, last_success_at = ?, consecutive_failures = 0,"
-                        + " last_claimed = ?, node = ?, watermark = ? WHERE upstream = ? AND tenant = ?",
-                ps -> {
-                    ps.setTimestamp(1, ts(startedAt));
-                    ps.setTimestamp(2, ts(now()));
-                    ps.setInt(3, claimed);
-                    ps.setString(4, config.nodeId());
-                    ps.setTimestamp(5, ts(startedAt));
-                    ps.setString(6, upstream);
-                    ps.setString(7, tenant);
-                });
+        pending.put(upstream + "/" + tenant, new Success(upstream, tenant, startedAt, now(), claimed));
+    }
+
+    /** Writes the pending successes in one batch; a batch that fails stays pending for the next second. */
+    @Scheduled(every = "1s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void writePending() {
+        try {
+            flush();
+        } catch (StateStoreException e) {
+            LOG.warnf("poll outcomes not recorded yet, trying again: %s", e.getMessage());
+        }
+    }
+
+    void written(@Observes ShutdownEvent event) {
+        writePending();
+    }
+
+    /** Writes every pending success now. */
+    public synchronized void flush() {
+        if (pending.isEmpty()) {
+            return;
+        }
+        List<Success> batch = new ArrayList<>(pending.values());
+        try (Connection c = db.connection()) {
+            int[] counts;
+            try (PreparedStatement ps = c.prepareStatement(SUCCEEDED)) {
+                for (Success s : batch) {
+                    bindSuccess(ps, s);
+                    ps.addBatch();
+                }
+                counts = ps.executeBatch();
+            }
+            for (int i = 0; i < batch.size(); i++) {
+                Success s = batch.get(i);
+                if (counts[i] == 0) { // the pair's first poll: no row yet
+                    upsert(c, s.upstream(), s.tenant(), s.startedAt(), SUCCEEDED, ps -> bindSuccess(ps, s));
+                }
+                pending.remove(s.upstream() + "/" + s.tenant(), s);
+            }
+        } catch (SQLException e) {
+            throw new StateStoreException("cannot record " + batch.size() + " polls: " + e.getMessage(), e);
+        }
+    }
+
+    private void bindSuccess(PreparedStatement ps, Success s) throws SQLException {
+        ps.setTimestamp(1, ts(s.startedAt()));
+        ps.setTimestamp(2, ts(s.at()));
+        ps.setInt(3, s.claimed());
+        ps.setString(4, config.nodeId());
+        ps.setTimestamp(5, ts(s.startedAt()));
+        ps.setString(6, s.upstream());
+        ps.setString(7, s.tenant());
     }
 
     public void failed(String upstream, String tenant, Instant startedAt, String error) {
+        flush();
         String detail = error == null ? "failed" : error.length() > 2000 ? error.substring(0, 2000) : error;
         upsert(upstream, tenant, startedAt,
                 "UPDATE upstream_poll SET last_started_at = ?, last_error_at = ?, last_error = ?,"
@@ -58,10 +124,12 @@ public class PollStateStore {
     }
 
     public Optional<PollRecord> find(String upstream, String tenant) {
+        flush();
         return list("SELECT * FROM upstream_poll WHERE upstream = ? AND tenant = ?", upstream, tenant).stream().findFirst();
     }
 
     public List<PollRecord> all() {
+        flush();
         return list("SELECT * FROM upstream_poll ORDER BY upstream, tenant");
     }
 
@@ -71,29 +139,34 @@ public class PollStateStore {
 
     private void upsert(String upstream, String tenant, Instant startedAt, String update, Binder binder) {
         try (Connection c = db.connection()) {
-            for (int attempt = 0; attempt < 2; attempt++) {
-                try (PreparedStatement ps = c.prepareStatement(update)) {
-                    binder.bind(ps);
-                    if (ps.executeUpdate() == 1) {
-                        return;
-                    }
-                }
-                try (PreparedStatement ps = c.prepareStatement(
-                        "INSERT INTO upstream_poll (upstream, tenant, last_started_at, node) VALUES (?, ?, ?, ?)")) {
-                    ps.setString(1, upstream);
-                    ps.setString(2, tenant);
-                    ps.setTimestamp(3, ts(startedAt));
-                    ps.setString(4, config.nodeId());
-                    ps.executeUpdate();
-                } catch (SQLException e) {
-                    // Another node inserted the row first: update it on the next pass.
-                    if (!LedgerSql.UNIQUE_VIOLATION.equals(e.getSQLState())) {
-                        throw e;
-                    }
-                }
-            }
+            upsert(c, upstream, tenant, startedAt, update, binder);
         } catch (SQLException e) {
             throw new StateStoreException("cannot record the poll of " + upstream + "/" + tenant + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void upsert(Connection c, String upstream, String tenant, Instant startedAt, String update, Binder binder)
+            throws SQLException {
+        for (int attempt = 0; attempt < 2; attempt++) {
+            try (PreparedStatement ps = c.prepareStatement(update)) {
+                binder.bind(ps);
+                if (ps.executeUpdate() == 1) {
+                    return;
+                }
+            }
+            try (PreparedStatement ps = c.prepareStatement(
+                    "INSERT INTO upstream_poll (upstream, tenant, last_started_at, node) VALUES (?, ?, ?, ?)")) {
+                ps.setString(1, upstream);
+                ps.setString(2, tenant);
+                ps.setTimestamp(3, ts(startedAt));
+                ps.setString(4, config.nodeId());
+                ps.executeUpdate();
+            } catch (SQLException e) {
+                // Another node inserted the row first: update it on the next pass.
+                if (!LedgerSql.UNIQUE_VIOLATION.equals(e.getSQLState())) {
+                    throw e;
+                }
+            }
         }
     }
 

@@ -59,6 +59,50 @@ class FileStateStoreTest {
     @Inject
     ProducerTemplate producer;
 
+    @Inject
+    PollStateStore polls;
+
+    @Test
+    void pollOutcomesAreWrittenBehindInBatchesAndReadBackAtOnce() throws Exception {
+        String upstream = "polls-" + UUID.randomUUID();
+        Instant started = Instant.now().minusSeconds(5).truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+        for (int t = 0; t < 50; t++) { // 50 pairs without a row yet: one batch, rows inserted
+            polls.succeeded(upstream, "tenant-" + t, started, t);
+        }
+        // Written behind: the table has every pair within a couple of seconds, without anyone reading.
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> count(
+                "SELECT COUNT(*) FROM upstream_poll WHERE upstream = '" + upstream + "' AND last_success_at IS NOT NULL") == 50);
+        assertEquals(7, polls.find(upstream, "tenant-7").orElseThrow().lastClaimed());
+
+        // A newer success replaces the pending one; a read sees it at once, with its watermark.
+        Instant later = started.plusSeconds(3);
+        polls.succeeded(upstream, "tenant-1", started.plusSeconds(1), 1);
+        polls.succeeded(upstream, "tenant-1", later, 4);
+        PollRecord latest = polls.find(upstream, "tenant-1").orElseThrow();
+        assertEquals(4, latest.lastClaimed());
+        assertEquals(later, latest.watermark());
+
+        // Failures count on top of the latest success, which is written first; a success resets them.
+        polls.succeeded(upstream, "tenant-2", later, 2);
+        polls.failed(upstream, "tenant-2", later.plusSeconds(1), "boom");
+        polls.failed(upstream, "tenant-2", later.plusSeconds(2), "boom again");
+        PollRecord failing = polls.find(upstream, "tenant-2").orElseThrow();
+        assertEquals(2, failing.consecutiveFailures());
+        assertEquals("boom again", failing.lastError());
+        assertEquals(later, failing.watermark(), "a failure keeps the last success's watermark");
+        polls.succeeded(upstream, "tenant-2", later.plusSeconds(3), 0);
+        assertEquals(0, polls.all().stream().filter(p -> p.upstream().equals(upstream) && p.tenant().equals("tenant-2"))
+                .findFirst().orElseThrow().consecutiveFailures());
+    }
+
+    private long count(String sql) throws SQLException {
+        try (Connection c = db.connection(); PreparedStatement ps = c.prepareStatement(sql);
+                java.sql.ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
     @Test
     void claimsAFileVersionOnceAndSkipsItAfterwards() {
         FileKey key = newKey("v1");
