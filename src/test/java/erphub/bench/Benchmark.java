@@ -326,16 +326,18 @@ class Benchmark {
             }
         }
         if (Files.isRegularFile(recording)) {
-            Map<String, Object> hot = HotMethods.of(recording, 15);
+            Map<String, Object> hot = HotMethods.of(recording, 15, measured[0], measured[1]);
             PROFILES.put(w.id(), hot);
-            System.out.println("[bench] erphub profile, workload " + w.id() + " (whole process life, JFR): "
+            System.out.println("[bench] erphub profile, workload " + w.id() + " (the measured window, JFR): "
                     + JSON.writeValueAsString(hot));
         }
         return figures;
     }
 
-    /** Per workload, where erphub's CPU went (JFR execution samples). */
+    /** Per workload, where erphub's CPU went (JFR execution samples) while it was measured. */
     private static final Map<String, Object> PROFILES = new LinkedHashMap<>();
+    /** The last erphub workload's measured window: from its first item to its last one. */
+    private final Instant[] measured = {Instant.MIN, Instant.MAX};
 
     private Figures erphubFiles(Workload w, PackagedApp app, Connection db, JolokiaHeap heap, Destinations d)
             throws Exception {
@@ -360,6 +362,8 @@ class Benchmark {
         long cpu = cpuNanos(app.pid()) - cpuBefore;
         Instant t1 = Instant.ofEpochMilli(single(db, "SELECT CAST(EXTRACT(EPOCH FROM MAX(occurred_at)) * 1000 AS BIGINT)"
                 + " FROM file_transition WHERE to_state = 'DELIVERED'"));
+        measured[0] = t0;
+        measured[1] = t1;
         List<Double> latencies = doubles(db, "SELECT EXTRACT(EPOCH FROM (d.at - f.first_at)) * 1000"
                 + " FROM (SELECT file_id, MIN(occurred_at) AS first_at FROM file_transition GROUP BY file_id) f"
                 + " JOIN (SELECT file_id, MAX(occurred_at) AS at FROM file_transition WHERE to_state = 'DELIVERED'"
@@ -384,8 +388,10 @@ class Benchmark {
         double failedBefore = listCalls(app, "failed");
         double before = listCalls(app, "succeeded");
         long t0 = System.nanoTime();
+        measured[0] = Instant.now();
         awaitUntil(Duration.ofMinutes(5), app, () -> listCalls(app, "succeeded") >= before + pairs);
         double wall = (System.nanoTime() - t0) / 1e9;
+        measured[1] = Instant.now();
         long cpu = cpuNanos(app.pid()) - cpuBefore;
         assertEquals(failedBefore, listCalls(app, "failed"), "no list call failed");
         // The latest poll of every pair: from its start to its recorded success.

@@ -2,6 +2,7 @@ package erphub.bench;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -16,19 +17,22 @@ import jdk.jfr.consumer.RecordingFile;
 
 /**
  * Where a process spent its CPU, from a JDK Flight Recorder file: execution samples counted by the method on top of
- * the stack (self) and by every method on the stack (inclusive, once per sample), as shares of all samples.
+ * the stack (self) and by every method on the stack (inclusive, once per sample), as shares of all samples in a
+ * window of time.
  */
 final class HotMethods {
 
     private HotMethods() {
     }
 
-    static Map<String, Object> of(Path recording, int top) throws IOException {
+    /** Samples taken from {@code from} to {@code to} only: the workload's measured window, not start-up. */
+    static Map<String, Object> of(Path recording, int top, Instant from, Instant to) throws IOException {
         Map<String, Integer> self = new HashMap<>();
         Map<String, Integer> inclusive = new HashMap<>();
         int samples = 0;
         for (RecordedEvent event : RecordingFile.readAllEvents(recording)) {
-            if (!"jdk.ExecutionSample".equals(event.getEventType().getName()) || event.getStackTrace() == null) {
+            if (!"jdk.ExecutionSample".equals(event.getEventType().getName()) || event.getStackTrace() == null
+                    || event.getStartTime().isBefore(from) || event.getStartTime().isAfter(to)) {
                 continue;
             }
             samples++;
