@@ -23,6 +23,7 @@ import erphub.state.PollStateStore;
 import erphub.tenant.TenantDirectory;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.quarkus.vertx.http.HttpServerStart;
 
 /**
@@ -48,6 +49,8 @@ public class UpstreamPolls {
     /** The latest poll outcome per "upstream/tenant", kept in memory so health never queries a database. */
     private final Map<String, LastPoll> lastPolls = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> ticks = new ConcurrentHashMap<>();
+    /** erphub.list.duration by "upstream/outcome": looked up once, not on each of thousands of polls a minute. */
+    private final Map<String, Timer> timers = new ConcurrentHashMap<>();
     /** Whether the HTTP server listens: polls start then, not when Camel starts (before it, at boot). */
     private volatile boolean serving;
 
@@ -156,7 +159,8 @@ public class UpstreamPolls {
 
     /** erphub.list.duration{upstream, outcome}: one tenant's whole listing (all pages), a histogram in Prometheus. */
     private void time(String upstream, String outcome, Exchange exchange) {
-        meters.timer("erphub.list.duration", "upstream", upstream, "outcome", outcome)
+        timers.computeIfAbsent(upstream + "/" + outcome,
+                k -> meters.timer("erphub.list.duration", "upstream", upstream, "outcome", outcome))
                 .record(Duration.between(started(exchange), Instant.now()));
     }
 
