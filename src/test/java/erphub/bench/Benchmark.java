@@ -99,8 +99,12 @@ class Benchmark {
     private static final String HEAP = "-Xmx512m";
     private static final int RAW_WORKERS = 16;
 
-    /** A workload: tenants × files of a size, or (upstreams > 0) tenants × upstreams polls with nothing new. */
-    record Workload(String id, String title, int tenants, int filesPerTenant, long fileSize, int upstreams) {
+    /**
+     * A workload: tenants × files of a size, or (upstreams > 0) tenants × upstreams polls with nothing new; run
+     * {@code rounds} times, each system's median round counting (c lasts about ten seconds: one round of it varied
+     * by a quarter between runs of the same code).
+     */
+    record Workload(String id, String title, int tenants, int filesPerTenant, long fileSize, int upstreams, int rounds) {
         List<String> tenantIds() {
             return java.util.stream.IntStream.rangeClosed(1, tenants).mapToObj(i -> String.format("%s%03d", id, i)).toList();
         }
@@ -112,12 +116,12 @@ class Benchmark {
 
     /** {@code -Dbench.quick=true}: the same workloads, small, to try the harness itself in a minute or two. */
     static final List<Workload> WORKLOADS = Boolean.getBoolean("bench.quick")
-            ? List.of(new Workload("a", "quick: 50 files of 10 KiB, 5 tenants", 5, Integer.getInteger("bench.quick.files", 10), 10 * 1024, 0),
-                    new Workload("b", "quick: 2 files of 5 MiB", 2, 1, 5L << 20, 0),
-                    new Workload("c", "quick: poll of 60 pairs", 10, 0, 0, 6))
-            : List.of(new Workload("a", "5,000 files of 10 KiB, 50 tenants", 50, 100, 10 * 1024, 0),
-                    new Workload("b", "20 files of 50 MiB", 4, 5, 50L << 20, 0),
-                    new Workload("c", "poll of 12,000 (tenant, upstream) pairs, nothing new", 200, 0, 0, 60));
+            ? List.of(new Workload("a", "quick: 50 files of 10 KiB, 5 tenants", 5, Integer.getInteger("bench.quick.files", 10), 10 * 1024, 0, 1),
+                    new Workload("b", "quick: 2 files of 5 MiB", 2, 1, 5L << 20, 0, 1),
+                    new Workload("c", "quick: poll of 60 pairs", 10, 0, 0, 6, 2))
+            : List.of(new Workload("a", "5,000 files of 10 KiB, 50 tenants", 50, 100, 10 * 1024, 0, 1),
+                    new Workload("b", "20 files of 50 MiB", 4, 5, 50L << 20, 0, 1),
+                    new Workload("c", "poll of 12,000 (tenant, upstream) pairs, nothing new", 200, 0, 0, 60, 3));
 
     /** One system's figures for one workload. */
     record Figures(String workload, String system, long items, long bytes, double wallSeconds, double p50Millis,
@@ -180,24 +184,38 @@ class Benchmark {
         // -Dbench.workloads=a,b -Dbench.systems=raw: a part of the benchmark (the report needs all three systems).
         List<String> onlyWorkloads = List.of(System.getProperty("bench.workloads", "a,b,c").split(","));
         List<String> onlySystems = List.of(System.getProperty("bench.systems", String.join(",", SYSTEMS)).split(","));
+        List<Figures> rounds = new ArrayList<>();
         for (Workload w : WORKLOADS) {
-            for (String system : SYSTEMS) {
-                if (!onlyWorkloads.contains(w.id()) || !onlySystems.contains(system)) {
-                    continue;
+            List<String> systems = SYSTEMS.stream().filter(onlySystems::contains).toList();
+            if (!onlyWorkloads.contains(w.id())) {
+                continue;
+            }
+            for (int round = 1; round <= w.rounds(); round++) {
+                // Each round starts with another system, so none always runs first or last.
+                List<String> order = new ArrayList<>(systems);
+                java.util.Collections.rotate(order, -(round - 1));
+                for (String system : order) {
+                    Figures f = run(w, system, round);
+                    System.out.println("[bench] round " + round + ": " + f);
+                    rounds.add(f);
                 }
-                Figures f = run(w, system);
-                System.out.println("[bench] " + f);
-                runs.add(f);
+            }
+            for (String system : systems) {
+                List<Figures> mine = rounds.stream().filter(f -> f.workload().equals(w.id()) && f.system().equals(system))
+                        .sorted(java.util.Comparator.comparingDouble(Figures::itemsPerSecond)).toList();
+                Figures median = mine.get(mine.size() / 2);
+                System.out.println("[bench] " + median);
+                runs.add(median);
             }
         }
         double minutes = (System.nanoTime() - started) / 60e9;
         if (runs.size() == WORKLOADS.size() * SYSTEMS.size()) {
-            report(runs, minutes);
+            report(runs, rounds, minutes);
         }
     }
 
-    private Figures run(Workload w, String system) throws Exception {
-        String name = w.id() + "-" + system;
+    private Figures run(Workload w, String system, int round) throws Exception {
+        String name = w.id() + "-" + system + (round > 1 ? "-r" + round : "");
         Path runDir = Files.createDirectories(work.resolve(name));
         try (PayrollFileServer upstream = new PayrollFileServer()) {
             Map<String, String> expected = new HashMap<>(); // file name -> sha256
@@ -555,7 +573,7 @@ class Benchmark {
 
     // ------------------------------------------------------------------------------------------------ report
 
-    private static void report(List<Figures> runs, double minutes) throws IOException {
+    private static void report(List<Figures> runs, List<Figures> rounds, double minutes) throws IOException {
         StringBuilder table = new StringBuilder();
         table.append(String.format("%n%-3s %-7s %8s %9s %8s %10s %8s %9s %9s %7s %7s %9s %8s%n", "wl", "system",
                 "items", "MiB", "wall s", "items/s", "MiB/s", "p50 ms", "p99 ms", "tokens", "CPU s", "heap MiB",
@@ -611,6 +629,8 @@ class Benchmark {
             m.put("mibPerSecond", f.mibPerSecond());
             return m;
         }).toList());
+        doc.put("rounds", rounds.stream().map(f -> Map.of("workload", f.workload(), "system", f.system(),
+                "itemsPerSecond", f.itemsPerSecond(), "cpuSeconds", f.cpuSeconds())).toList());
         doc.put("ratios", ratios);
         doc.put("erphubProfiles", PROFILES);
         doc.put("minutes", minutes);
