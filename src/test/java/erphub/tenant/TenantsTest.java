@@ -228,11 +228,23 @@ class TenantsTest {
         }
     }
 
+    /**
+     * Replaces the registry file in one step, as Kubernetes swaps a mounted ConfigMap: written in place, the
+     * reloader could read it half-written (it rejects that and reads it again on its next tick, but the test
+     * would see the half-written file's problem first).
+     */
+    private static void writeRegistry(String yaml) throws java.io.IOException {
+        java.nio.file.Path next = REGISTRY.resolveSibling(REGISTRY.getFileName() + ".next");
+        Files.writeString(next, yaml, StandardCharsets.UTF_8);
+        Files.move(next, REGISTRY, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
     @Test
     @Order(4)
     void aTenantAddedWhileRunningIsPolledAndDeliveredOnTheNextCycle() throws Exception {
         List<RemoteFile> lateFiles = upstreams.serveMorePayroll(List.of("late"), "first", 5);
-        Files.writeString(REGISTRY, registry(true, true).yaml(), StandardCharsets.UTF_8);
+        writeRegistry(registry(true, true).yaml());
         await().atMost(Duration.ofSeconds(30)).until(() -> count("late", "DELIVERED") == 5);
         assertEquals(251, tenants.current().tenants().size());
         for (RemoteFile f : lateFiles) {
@@ -246,7 +258,7 @@ class TenantsTest {
         String broken = registry(true, true).yaml().replace("- id: small\n    upstreams: {payroll-exports: }",
                 "- id: small\n    upstreams: {payroll-export: }");
         assertTrue(!broken.equals(registry(true, true).yaml()));
-        Files.writeString(REGISTRY, broken, StandardCharsets.UTF_8);
+        writeRegistry(broken);
         await().atMost(Duration.ofSeconds(30)).until(() -> "DOWN".equals(registryHealth().get("status")));
         assertEquals(null, registryHealth().get("data"), "the problems are for operators (GET /api/health), not strangers");
         String problems = String.valueOf(health.tenantRegistry().data().get("problems"));
@@ -258,7 +270,7 @@ class TenantsTest {
     @Test
     @Order(6)
     void aDisabledTenantGetsNoNewClaims() throws Exception {
-        Files.writeString(REGISTRY, registry(true, false).yaml(), StandardCharsets.UTF_8);
+        writeRegistry(registry(true, false).yaml());
         await().atMost(Duration.ofSeconds(30)).until(() -> "UP".equals(registryHealth().get("status"))
                 && !directory.tenantsOf(PAYROLL).contains("late"));
         upstreams.serveMorePayroll(List.of("late"), "second", 5);
