@@ -27,9 +27,9 @@ import io.quarkus.scheduler.Scheduled;
  *
  * <p>A successful poll is the common case (60 upstreams × 200 tenants are 12,000 of them a cycle), so successes
  * are written behind, in one JDBC batch a second; a newer success of the same pair replaces one not written yet.
- * Reads through this class ({@link #find}, {@link #all}) write what is pending first, so the watermark a listing
- * starts from is always the latest. A failure is written at once, after the pair's pending success: it is rare,
- * and its count of consecutive failures builds on the row. A success lost in a crash only leaves an older
+ * {@link #find} (a "since" listing reads its watermark with it on every poll) lays the pair's pending success over
+ * its row without writing; {@link #all} writes what is pending first. A failure is written at once, after the
+ * pair's pending success, so its count of consecutive failures builds on the latest row. A success lost in a crash only leaves an older
  * watermark, from which the next listing re-lists files the ledger already knows.
  */
 @ApplicationScoped
@@ -45,6 +45,16 @@ public class PollStateStore {
     private final Map<String, Success> pending = new ConcurrentHashMap<>();
 
     private record Success(String upstream, String tenant, Instant startedAt, Instant at, int claimed) {
+
+        /** The row as it will be once this success is written (it keeps the row's last error). */
+        PollRecord over(PollRecord row, String node) {
+            return new PollRecord(upstream, tenant, startedAt, at, row == null ? null : row.lastErrorAt(),
+                    row == null ? null : row.lastError(), 0, claimed, node, startedAt);
+        }
+    }
+
+    private static String key(String upstream, String tenant) {
+        return upstream + "/" + tenant;
     }
 
     public PollStateStore(StateDataSource db, ErphubConfig config) {
@@ -53,7 +63,7 @@ public class PollStateStore {
     }
 
     public void succeeded(String upstream, String tenant, Instant startedAt, int claimed) {
-        pending.put(upstream + "/" + tenant, new Success(upstream, tenant, startedAt, now(), claimed));
+        pending.put(key(upstream, tenant), new Success(upstream, tenant, startedAt, now(), claimed));
     }
 
     /** Writes the pending successes in one batch; a batch that fails stays pending for the next second. */
@@ -90,7 +100,7 @@ public class PollStateStore {
                 if (counts[i] == 0) { // the pair's first poll: no row yet
                     upsert(c, s.upstream(), s.tenant(), s.startedAt(), SUCCEEDED, ps -> bindSuccess(ps, s));
                 }
-                pending.remove(s.upstream() + "/" + s.tenant(), s);
+                pending.remove(key(s.upstream(), s.tenant()), s);
             }
         } catch (SQLException e) {
             throw new StateStoreException("cannot record " + batch.size() + " polls: " + e.getMessage(), e);
@@ -107,8 +117,11 @@ public class PollStateStore {
         ps.setString(7, s.tenant());
     }
 
-    public void failed(String upstream, String tenant, Instant startedAt, String error) {
-        flush();
+    public synchronized void failed(String upstream, String tenant, Instant startedAt, String error) {
+        Success before = pending.remove(key(upstream, tenant));
+        if (before != null) {
+            upsert(upstream, tenant, before.startedAt(), SUCCEEDED, ps -> bindSuccess(ps, before));
+        }
         String detail = error == null ? "failed" : error.length() > 2000 ? error.substring(0, 2000) : error;
         upsert(upstream, tenant, startedAt,
                 "UPDATE upstream_poll SET last_started_at = ?, last_error_at = ?, last_error = ?,"
@@ -124,8 +137,14 @@ public class PollStateStore {
     }
 
     public Optional<PollRecord> find(String upstream, String tenant) {
-        flush();
-        return list("SELECT * FROM upstream_poll WHERE upstream = ? AND tenant = ?", upstream, tenant).stream().findFirst();
+        Success unwritten = pending.get(key(upstream, tenant)); // before the read: written meanwhile, the row has it
+        Optional<PollRecord> row = list("SELECT * FROM upstream_poll WHERE upstream = ? AND tenant = ?", upstream, tenant)
+                .stream().findFirst();
+        if (unwritten == null || row.map(r -> r.lastStartedAt() != null
+                && r.lastStartedAt().isAfter(unwritten.startedAt())).orElse(false)) {
+            return row; // nothing pending, or a later poll (a failure) is already in the row
+        }
+        return Optional.of(unwritten.over(row.orElse(null), config.nodeId()));
     }
 
     public List<PollRecord> all() {
