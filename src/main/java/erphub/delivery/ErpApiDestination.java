@@ -103,7 +103,7 @@ public class ErpApiDestination implements Destination {
         }
         InputStream bytes = exchange.getIn().getBody(InputStream.class);
         Message in = exchange.getIn();
-        in.removeHeaders("*", HttpTargets.ERROR_HANDLER_HEADERS);
+        HttpTargets.resetHeaders(in);
         try {
             HttpTargets.target(exchange, spec.erpApiMethod(), url);
         } catch (IllegalArgumentException e) {

@@ -171,7 +171,7 @@ public class FileEvents {
 
     private void message(Exchange exchange, Map<String, Object> event) {
         Message in = exchange.getIn();
-        in.removeHeaders("*", erphub.routing.HttpTargets.ERROR_HANDLER_HEADERS);
+        erphub.routing.HttpTargets.resetHeaders(in);
         try {
             in.setBody(json.writeValueAsString(event));
         } catch (JsonProcessingException e) {

@@ -40,6 +40,11 @@ public class UpstreamListing {
     /** The URL of the upstream GET the route makes next (null: the list has ended). */
     public static final String URL = "erphubUrl";
     static final String STATE = "erphubListing";
+    /**
+     * Whether the route's loop fetches another page: a plain Boolean property, read by the loop's condition without
+     * the simple language's method call on a bean (OGNL), which cost 6 % of an empty poll's CPU.
+     */
+    static final String MORE = "erphubListingMore";
     // Jackson, not the lenient default parser: a truncated page must fail as not JSON.
     private static final Configuration JSON = Configuration.builder()
             .jsonProvider(new JacksonJsonProvider())
@@ -65,7 +70,6 @@ public class UpstreamListing {
         final Set<String> seen = new HashSet<>();
         int page;
         int listed;
-        boolean more = true;
 
         State(UpstreamSpec spec, String tenant, String listUrl) {
             this.spec = spec;
@@ -73,17 +77,13 @@ public class UpstreamListing {
             this.listUrl = listUrl;
             this.page = spec.firstPage();
         }
-
-        /** Whether the route's loop fetches another page (Camel's simple language reads this getter). */
-        public boolean isMore() {
-            return more;
-        }
     }
 
     /** Starts a tenant's listing: the URL of its first page. */
     void start(Exchange exchange, UpstreamSpec spec, String tenant) {
         State state = new State(spec, tenant, withSince(spec, tenant, spec.listUrl(tenant)));
         exchange.setProperty(STATE, state);
+        exchange.setProperty(MORE, Boolean.TRUE);
         exchange.setProperty(URL, spec.paging() == UpstreamSpec.Paging.PAGE ? pageUrl(state) : state.listUrl);
     }
 
@@ -104,7 +104,7 @@ public class UpstreamListing {
         }
         state.listed += files.size();
         String next = next(state, doc, url, items.size());
-        state.more = next != null;
+        exchange.setProperty(MORE, next != null);
         if (next != null) {
             exchange.setProperty(URL, next);
         }

@@ -51,7 +51,11 @@ public class UpstreamRequest {
     @Produces
     @Named("upstreamRequest")
     Processor request() {
-        return exchange -> prepare(exchange, auth(exchange));
+        return exchange -> {
+            // The caller's headers (the poll's quartz headers, the last page's response) must not go out.
+            HttpTargets.resetHeaders(exchange.getIn());
+            prepare(exchange, auth(exchange));
+        };
     }
 
     @Produces
@@ -63,7 +67,7 @@ public class UpstreamRequest {
             String refused = exchange.getIn().getHeader("Authorization", String.class);
             tokens.invalidate(auth.key(), refused == null ? "" : refused.substring("Bearer ".length()));
             // Starts over: the 401's response headers must not go out with the second request.
-            exchange.getIn().removeHeaders("*", HttpTargets.ERROR_HANDLER_HEADERS);
+            HttpTargets.resetHeaders(exchange.getIn());
             prepare(exchange, auth);
         };
     }
