@@ -15,6 +15,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.stream.Stream;
 
 import org.bouncycastle.bcpg.SymmetricKeyAlgorithmTags;
 import org.bouncycastle.bcpg.sig.KeyFlags;
@@ -54,10 +55,18 @@ public final class PgpEncryption {
 
     private final PGPPublicKey key;
     private final String fingerprint;
+    /** When the key stops being usable (its own or its primary key's expiry), if ever. */
+    private final Optional<Instant> expires;
 
-    private PgpEncryption(PGPPublicKey key) {
+    private PgpEncryption(PGPPublicKey key, Optional<Instant> expires) {
         this.key = key;
         this.fingerprint = HexFormat.of().withUpperCase().formatHex(key.getFingerprint());
+        this.expires = expires;
+    }
+
+    /** Whether files may still be encrypted to this key at that time (it has not expired by then). */
+    public boolean usableAt(Instant when) {
+        return expires.map(when::isBefore).orElse(true);
     }
 
     /**
@@ -108,7 +117,11 @@ public final class PgpEncryption {
         if (rings.size() > 1) {
             throw new IllegalArgumentException("holds " + rings.size() + " keys: name exactly one recipient's key");
         }
-        return new PgpEncryption(encryptionKey(rings.get(0)));
+        PGPPublicKeyRing ring = rings.get(0);
+        PGPPublicKey chosen = encryptionKey(ring);
+        Optional<Instant> expires = Stream.of(expiry(ring.getPublicKey()), expiry(chosen)).flatMap(Optional::stream)
+                .min(Instant::compareTo);
+        return new PgpEncryption(chosen, expires);
     }
 
     private static PGPPublicKey encryptionKey(PGPPublicKeyRing ring) {

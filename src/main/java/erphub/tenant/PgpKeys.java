@@ -1,5 +1,6 @@
 package erphub.tenant;
 
+import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -13,7 +14,7 @@ import erphub.crypto.PgpEncryption;
  * registry's {@code destinations.sftp.pgpPublicKey: acme-pgp} resolves to {@code erphub.credentials.acme-pgp.pgp-public-key}
  * (env {@code ERPHUB_CREDENTIALS_ACME_PGP_PGP_PUBLIC_KEY}) or the file {@code <erphub.credentials.dir>/acme-pgp/pgp-public-key}
  * of a mounted Secret, ASCII-armored. Read when used, so a replaced key is picked up without a restart; a key is
- * parsed again only when its text changed.
+ * parsed again when its text changed or it has expired since (then it is refused, or another valid subkey chosen).
  */
 @ApplicationScoped
 public class PgpKeys {
@@ -37,7 +38,9 @@ public class PgpKeys {
         String text = credentials.value(ref, CredentialStore.PGP_PUBLIC_KEY).orElseThrow(() -> new IllegalArgumentException(
                 "does not resolve: set " + CredentialStore.PGP_PUBLIC_KEY + " in " + credentials.describe(ref)));
         Parsed known = parsed.get(ref);
-        if (known != null && known.text().equals(text)) {
+        // Read again once the key has expired: the registry accepted it while it was valid, and encrypting to it
+        // after its expiry would send files its owner may no longer be able to read.
+        if (known != null && known.text().equals(text) && known.encryption().usableAt(Instant.now())) {
             return known.encryption();
         }
         PgpEncryption encryption = PgpEncryption.forPublicKey(text);

@@ -95,6 +95,12 @@ class FanOutTest {
     static final String EVENTS_TOPIC = "erphub.events";
     /** Its SFTP deliveries are encrypted to its OpenPGP key (registry: destinations.sftp.pgpPublicKey). */
     static final String PGP_TENANT = "globex";
+    /**
+     * Its registry names an OpenPGP key that is valid when the registry loads and expires while the class runs: its
+     * files must then not go out to SFTP at all (not in plaintext, not to the expired key).
+     */
+    static final String EXPIRING_PGP_TENANT = "umbrella";
+    static final Duration EXPIRING_PGP_VALIDITY = Duration.ofSeconds(100);
     static final String ARCHIVE_KMS_KEY = "arn:aws:kms:eu-central-1:111122223333:key/fan-out-archive";
     /** Every metric name /q/metrics showed during this class's run (a gauge can come and go, like dead letters). */
     static final Set<String> EXPOSED = ConcurrentHashMap.newKeySet();
@@ -110,6 +116,12 @@ class FanOutTest {
                             .config("erphub.credentials." + tenant + "-pgp.pgp-public-key", pgpKey().armoredPublicKey());
                 }
             });
+            registry.tenant(EXPIRING_PGP_TENANT, ExampleUpstreams.CREDENTIALS)
+                    .client(EXPIRING_PGP_TENANT + "-erp", "erp-secret-" + EXPIRING_PGP_TENANT)
+                    .entry("  destinations:\n    sftp: {pgpPublicKey: " + EXPIRING_PGP_TENANT + "-pgp}")
+                    .config("erphub.credentials." + EXPIRING_PGP_TENANT + "-pgp.pgp-public-key", PgpTestKeys.expiringIn(
+                            EXPIRING_PGP_TENANT + " <sftp@" + EXPIRING_PGP_TENANT + ".example>", EXPIRING_PGP_VALIDITY)
+                            .armoredPublicKey());
             Map<String, String> config = new HashMap<>(ExampleUpstreams.tenantConfig(registry, "fan-out"));
             config.put("erphub.upstreams.payroll-exports.destinations", "erp-api,sftp,kafka");
             config.put("erphub.upstreams.supplier-invoices.destinations", "erp-api,sftp,kafka");
@@ -172,6 +184,9 @@ class FanOutTest {
     LedgerQueries files;
 
     @Inject
+    erphub.tenant.PgpKeys pgpKeys;
+
+    @Inject
     ClaimStore claims;
 
     @Inject
@@ -199,6 +214,7 @@ class FanOutTest {
     void everyFileOfThreeTenantsReachesAllThreeDestinations() throws Exception {
         long started = System.nanoTime();
         upstreams = new ExampleUpstreams(upstream);
+        upstreams.serve(List.of(EXPIRING_PGP_TENANT), 0);
         List<RemoteFile> batch = upstreams.serve(TENANTS, PER_TENANT_AND_UPSTREAM).files();
         assertEquals(FILES, batch.size());
         Map<Path, byte[]> expected = batch.stream().collect(Collectors.toMap(this::sftpPath, RemoteFile::content));
@@ -494,6 +510,28 @@ class FanOutTest {
             }
         }
         assertEquals(Map.of(), unknown, "dashboard queries name metrics that /q/metrics never showed");
+    }
+
+    @Test
+    @Order(9)
+    void aTenantsPgpKeyThatExpiredAfterTheRegistryLoadedRefusesItsSftpDeliveriesAndSendsNothing() throws Exception {
+        // Valid when the registry loaded (else no test here would run); expired by now or within the validity.
+        await().atMost(EXPIRING_PGP_VALIDITY.plusSeconds(10)).pollInterval(Duration.ofSeconds(1))
+                .until(() -> pgpKeys.problem(EXPIRING_PGP_TENANT + "-pgp").isPresent());
+        List<RemoteFile> batch = upstreams.serveMorePayroll(List.of(EXPIRING_PGP_TENANT), "expired-key", 2);
+        awaitAll(batch, FileState.PARTIALLY_DELIVERED, Duration.ofMinutes(1));
+        for (RemoteFile f : batch) {
+            DeliveryRecord sftpDelivery = delivery(f, "sftp").orElseThrow();
+            assertEquals(DeliveryState.DEAD, sftpDelivery.state(), "refused, not retried: " + sftpDelivery);
+            assertTrue(sftpDelivery.lastError().contains("OpenPGP key") && sftpDelivery.lastError().contains("expired"),
+                    sftpDelivery.lastError());
+            assertEquals(DeliveryState.DELIVERED, delivery(f, "erp-api").orElseThrow().state());
+            assertEquals(DeliveryState.DELIVERED, delivery(f, "kafka").orElseThrow().state());
+        }
+        try (var walk = Files.walk(sftp.root())) {
+            assertEquals(List.of(), walk.filter(p -> p.toString().contains("expired-key")).toList(),
+                    "nothing of the tenant's files on the SFTP server, in plaintext or encrypted");
+        }
     }
 
     // ---------------------------------------------------------------- helpers

@@ -142,6 +142,11 @@ public final class PgpTestKeys {
         return generate(userId, Instant.now().minus(Duration.ofDays(2)), Duration.ofDays(1), true);
     }
 
+    /** A key whose only encryption subkey is valid now and expires after about {@code validity} (whole seconds). */
+    public static TestKey expiringIn(String userId, Duration validity) {
+        return generate(userId, Instant.now(), validity, true);
+    }
+
     /** A primary key that may only certify and sign, and no subkey. */
     public static TestKey signingOnly(String userId) {
         return generate(userId, Instant.now(), null, false);
