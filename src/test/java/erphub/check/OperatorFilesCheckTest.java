@@ -78,6 +78,12 @@ class OperatorFilesCheckTest {
         assertTrue(outcome.output().contains("validate: no problems"), outcome.output());
     }
 
+    @Test
+    void theRepositorysOwnConfigFolderPasses() {
+        Outcome outcome = check(Path.of("config"));
+        assertEquals(0, outcome.exit(), outcome.output());
+    }
+
     /** Columns: the file's name, its content (\n for new lines), the line and the message expected. */
     @ParameterizedTest(name = "{0}: {3}")
     @CsvSource(delimiter = '|', quoteCharacter = '~', value = {
