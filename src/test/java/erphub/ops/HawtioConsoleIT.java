@@ -75,7 +75,7 @@ class HawtioConsoleIT {
         jolokia = TestServers.freePort();
         console = TestServers.freePort();
         Map<String, String> props = new HashMap<>(PackagedApp.SANDBOX_AS_THE_PROFILE_SAYS);
-        props.put("erphub.destinations.sftp.port", String.valueOf(TestServers.freePort()));
+        props.put("erphub.sandbox.sftp-port", String.valueOf(TestServers.freePort()));
         props.put("erphub.jolokia.enabled", "true");
         props.put("quarkus.camel.jolokia.server.port", String.valueOf(jolokia));
         props.put("erphub.console.enabled", "true");

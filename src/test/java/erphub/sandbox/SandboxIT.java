@@ -42,6 +42,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import erphub.testing.PackagedApp;
+import erphub.testing.SftpServerResource;
 import erphub.testing.TestServers;
 import io.restassured.path.json.JsonPath;
 
@@ -68,7 +69,7 @@ class SandboxIT {
         data = TestServers.scratchDir("data-dir-").resolve("erphub");
         env = Map.of("ERPHUB_DATA_DIR", data.toString());
         props = new HashMap<>(PackagedApp.SANDBOX_AS_THE_PROFILE_SAYS);
-        props.put("erphub.destinations.sftp.port", String.valueOf(TestServers.freePort()));
+        props.put("erphub.sandbox.sftp-port", String.valueOf(TestServers.freePort()));
         // A heap that four buffered 60 MiB imports would exhaust.
         app = PackagedApp.start(work, props, env, "-Xmx192m");
         app.awaitReady(Duration.ofSeconds(90));
@@ -216,7 +217,11 @@ class SandboxIT {
                 HttpResponse.BodyHandlers.ofString()).statusCode());
     }
 
-    /** Started again from another folder with the same absolute ERPHUB_DATA_DIR, erphub opens the same ledger. */
+    /**
+     * Started again from another folder with the same absolute ERPHUB_DATA_DIR, erphub opens the same ledger. This time
+     * the user points the SFTP destination at a server of their own (ERPHUB_SFTP_*): the sandbox SFTP server keeps its
+     * own port, both listen, and new files go to the user's server.
+     */
     @Test
     @Order(5)
     void aRestartFromAnotherFolderResumesAndDoesNotProcessDeliveredFilesAgain() throws Exception {
@@ -227,19 +232,44 @@ class SandboxIT {
         app.close();
         long erpImports = count(data.resolve("sandbox/erp"));
 
-        app = PackagedApp.start(checkout("restart-elsewhere-"), props, env);
-        // The banner is printed before the HTTP server listens: wait for readiness before calling the API.
-        app.awaitReady(Duration.ofSeconds(90));
-        String again = adminToken(app);
-        // Two poll cycles of the payroll upstream later, the delivered files were not processed again.
-        await().atMost(Duration.ofSeconds(90)).until(() -> api(app, again, "/api/files?state=DELIVERED&limit=1000")
-                .getList("items").size() > delivered);
-        JsonPath one = api(app, again, "/api/files/" + firstFile);
-        assertEquals(historyBefore, one.getList("history").size(), "no new transition for a delivered file");
-        try (Stream<Path> keys = Files.list(data.resolve("sandbox/erp"))) {
-            assertTrue(keys.allMatch(k -> count(k) == 1), "each idempotency key imported once");
+        SftpServerResource.SftpServer own = new SftpServerResource.SftpServer(TestServers.scratchDir("own-sftp-"));
+        own.start();
+        Map<String, String> ownSftp = new HashMap<>(env);
+        ownSftp.put("ERPHUB_SFTP_HOST", TestServers.LOOPBACK);
+        ownSftp.put("ERPHUB_SFTP_PORT", String.valueOf(own.port()));
+        ownSftp.put("ERPHUB_SFTP_USER", SftpServerResource.USER);
+        ownSftp.put("ERPHUB_SFTP_PASSWORD", SftpServerResource.PASSWORD);
+        ownSftp.put("ERPHUB_SFTP_KNOWN_HOSTS", own.knownHosts().toString());
+        try {
+            app = PackagedApp.start(checkout("restart-elsewhere-"), props, ownSftp);
+            // The banner is printed before the HTTP server listens: wait for readiness before calling the API.
+            app.awaitReady(Duration.ofSeconds(90));
+            assertTrue(sshGreets(Integer.parseInt(props.get("erphub.sandbox.sftp-port"))),
+                    "the sandbox SFTP server listens on its own port");
+            await().atMost(Duration.ofSeconds(90)).until(() -> count(own.root()) > 0);
+            String again = adminToken(app);
+            // Two poll cycles of the payroll upstream later, the delivered files were not processed again.
+            await().atMost(Duration.ofSeconds(90)).until(() -> api(app, again, "/api/files?state=DELIVERED&limit=1000")
+                    .getList("items").size() > delivered);
+            JsonPath one = api(app, again, "/api/files/" + firstFile);
+            assertEquals(historyBefore, one.getList("history").size(), "no new transition for a delivered file");
+            try (Stream<Path> keys = Files.list(data.resolve("sandbox/erp"))) {
+                assertTrue(keys.allMatch(k -> count(k) == 1), "each idempotency key imported once");
+            }
+            assertTrue(count(data.resolve("sandbox/erp")) >= erpImports);
+        } finally {
+            own.stop();
         }
-        assertTrue(count(data.resolve("sandbox/erp")) >= erpImports);
+    }
+
+    /** Whether an SSH server answers on this loopback port with its identification line. */
+    private static boolean sshGreets(int port) throws Exception {
+        try (java.net.Socket socket = new java.net.Socket(TestServers.LOOPBACK, port)) {
+            socket.setSoTimeout(5000);
+            byte[] greeting = new byte[8];
+            return socket.getInputStream().readNBytes(greeting, 0, 8) == 8
+                    && new String(greeting, StandardCharsets.US_ASCII).startsWith("SSH-2.0");
+        }
     }
 
     private static Path checkout(String prefix) throws Exception {
