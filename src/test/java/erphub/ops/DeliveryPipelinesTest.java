@@ -28,7 +28,8 @@ import org.snakeyaml.engine.v2.api.Load;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 
 /**
- * The delivery pipelines (azure-pipelines.yml, .github/workflows/ci.yml) against the README they automate: each runs
+ * The delivery pipelines (azure-pipelines.yml, .github/workflows/ci.yml) against the README and docs/operations.md
+ * they automate: each runs
  * the README's test command, the native sources-only check, builds the JVM image (the native one only where a builder
  * is configured), renders both kustomize overlays, and deploys dev, then prod after a manual approval, through the
  * blue-green script. The script's decisions are checked with a recording kubectl, so no cluster (and no kubectl) is
@@ -40,7 +41,7 @@ class DeliveryPipelinesTest {
     static final Path GITHUB = Path.of(".github/workflows/ci.yml");
     static final Path DEPLOY = Path.of("kubernetes/blue-green/deploy.sh");
 
-    /** The README's commands, as a reader copies them. */
+    /** The README's commands and the native check of docs/operations.md, as a reader copies them. */
     record Readme(String test, String pack, String nativeSources) {
         static Readme read() throws IOException {
             String readme = Files.readString(Path.of("README.md"));
@@ -49,8 +50,8 @@ class DeliveryPipelinesTest {
             Matcher pack = Pattern.compile("\\n(\\./mvnw package -DskipTests) && java ").matcher(readme);
             assertTrue(pack.find(), "the README's package command");
             Matcher nativeSources = Pattern.compile("`(\\./mvnw package -Dnative -Dquarkus\\.native\\.sources-only=true -DskipTests)`")
-                    .matcher(readme);
-            assertTrue(nativeSources.find(), "the README's native sources-only check");
+                    .matcher(Files.readString(Path.of("docs/operations.md")));
+            assertTrue(nativeSources.find(), "the native sources-only check of docs/operations.md");
             return new Readme(test.group(1), pack.group(1), nativeSources.group(1));
         }
     }
@@ -199,7 +200,7 @@ class DeliveryPipelinesTest {
         assertNotNull(prod.environment(), which + ": prod deploys through an environment");
         assertNotEquals(dev.environment(), prod.environment());
         // The manual approval before prod: a ManualValidation stage between dev and prod (Azure), or the prod
-        // environment's required reviewers (GitHub; set on the environment, see README).
+        // environment's required reviewers (GitHub; set on the environment, see docs/operations.md).
         boolean approval = jobs.values().stream().anyMatch(j -> j.manualValidation() && after(jobs, j, dev) && after(jobs, prod, j))
                 || which.equals("github") && prod.environment().equals("prod");
         assertTrue(approval, which + ": a manual approval between dev and prod");

@@ -126,7 +126,7 @@ class KubernetesManifestsTest {
 
     /** A JVM that lives on after an OutOfMemoryError may hang its probes and ignore SIGTERM: it must exit instead. */
     @Test
-    void everyJvmTheImageTheManifestsAndTheReadmeStartExitsOnOutOfMemory() throws IOException {
+    void everyJvmTheImageTheManifestsAndTheDocumentsStartExitsOnOutOfMemory() throws IOException {
         String flag = "-XX:+ExitOnOutOfMemoryError";
         Matcher image = Pattern.compile("ENV JAVA_OPTS_APPEND=\"([^\"]*)\"")
                 .matcher(Files.readString(Path.of("src/main/docker/Dockerfile.jvm")));
@@ -136,10 +136,18 @@ class KubernetesManifestsTest {
                 .orElseThrow(() -> new AssertionError("the Deployment sets no JAVA_OPTS_APPEND"));
         assertTrue(String.valueOf(opts.get("value")).contains(flag), "the Deployment's JAVA_OPTS_APPEND replaces the image's: "
                 + opts.get("value"));
-        List<String> runs = Files.readString(Path.of("README.md")).lines()
-                .filter(l -> l.contains("java ") && l.contains("-jar ")).toList();
-        assertFalse(runs.isEmpty(), "the README says how to run the jar");
-        runs.forEach(l -> assertTrue(l.contains(flag), "README: " + l));
+        List<Path> documents = new java.util.ArrayList<>(List.of(Path.of("README.md")));
+        try (var docs = Files.list(Path.of("docs"))) {
+            docs.filter(p -> p.toString().endsWith(".md")).forEach(documents::add);
+        }
+        for (Path document : documents) {
+            List<String> runs = Files.readString(document).lines()
+                    .filter(l -> l.contains("java ") && l.contains("-jar ")).toList();
+            if (document.equals(Path.of("README.md"))) {
+                assertFalse(runs.isEmpty(), "the README says how to run the jar");
+            }
+            runs.forEach(l -> assertTrue(l.contains(flag), document + ": " + l));
+        }
     }
 
     @Test
