@@ -35,6 +35,7 @@ import erphub.config.ErphubConfig;
 import erphub.console.HawtioConsole;
 import erphub.pipeline.FileNames;
 import erphub.sandbox.SandboxCatalog.SampleFile;
+import erphub.state.FileKey;
 import erphub.state.LedgerQueries;
 import erphub.tenant.CredentialStore;
 import io.quarkus.runtime.StartupEvent;
@@ -65,6 +66,7 @@ public class Sandbox {
 
     private static final Logger LOG = Logger.getLogger(Sandbox.class);
     private static final String API_AUDIENCE = "erphub-api";
+    private static final long API_TOKEN_SECONDS = 12 * 3600;
     /** The largest file the sandbox ERP imports (as before: it is a demo, not a store). */
     private static final long MAX_ERP_IMPORT = 64L << 20;
 
@@ -117,6 +119,7 @@ public class Sandbox {
         // Sandbox secrets are public (application.properties): only this machine may use them.
         router.route("/sandbox/*").handler(this::loopbackOnly);
         router.post("/sandbox/oauth2/token").handler(BodyHandler.create().setBodyLimit(64 << 10)).handler(this::token);
+        router.post("/sandbox/oauth2/api-token").handler(BodyHandler.create().setBodyLimit(4 << 10)).handler(this::issueApiToken);
         router.get("/sandbox/oauth2/jwks").handler(rc -> rc.response().putHeader("Content-Type", "application/json")
                 .end(issuer.jwks()));
         router.get("/sandbox/payroll/v2/tenants/:tenant/exports").blockingHandler(this::payrollList);
@@ -165,7 +168,7 @@ public class Sandbox {
 
     private void banner(Path root) {
         String base = "http://localhost:" + port;
-        String admin = issuer.token("sandbox-admin", API_AUDIENCE, 12 * 3600, Map.of("groups", List.of(Caller.ADMIN)));
+        String admin = apiToken(null);
         LOG.infof("%n"
                 + "=================================================================================%n"
                 + " erphub is running on the embedded default, with its sandbox (demo tenants %s)%n"
@@ -173,11 +176,13 @@ public class Sandbox {
                 + "   Delivered to the sandbox SFTP folder %s and ERP API %s%n"
                 + "   API:      %s/api/files   (OpenAPI %s/q/openapi, Swagger UI %s/q/swagger-ui)%n"
                 + "   Admin token for the API (sandbox only, valid 12 h):%n     %s%n"
+                + "   A tenant's token (sees only its files): curl -d tenant=acme %s/sandbox/oauth2/api-token%n"
                 + "   Health:   %s/q/health   Metrics: %s/q/metrics%n"
                 + "   Routes:   %s%n"
                 + "=================================================================================",
                 config.sandbox().tenants(), base, config.dataDir().resolve("archive").toAbsolutePath(),
-                sftp.root().toAbsolutePath(), erpFolder.toAbsolutePath(), base, base, base, admin, base, base, routesLine());
+                sftp.root().toAbsolutePath(), erpFolder.toAbsolutePath(), base, base, base, admin, base, base, base,
+                routesLine());
     }
 
     private String routesLine() {
@@ -214,6 +219,31 @@ public class Sandbox {
         } catch (RuntimeException e) {
             LOG.debugf("sandbox progress unavailable: %s", e.toString());
         }
+    }
+
+    /**
+     * A management API token to try the API with, valid 12 h: form field {@code tenant=<id>} gives a tenant-scoped
+     * one (role {@value Caller#TENANT_ROLE}, claim {@value Caller#TENANT_CLAIM}: that tenant's files only), no field
+     * the admin one the banner prints. Loopback only, like all of {@code /sandbox}.
+     */
+    private void issueApiToken(RoutingContext rc) {
+        String tenant = rc.request().getFormAttribute("tenant");
+        if (tenant != null && !FileKey.isTenantId(tenant)) {
+            // The value is not repeated: it is whatever a caller sent.
+            problem(rc, 400, "tenant must be a tenant id, " + FileKey.TENANT_ID_PATTERN);
+            return;
+        }
+        rc.response().putHeader("Content-Type", "application/json").end(new JsonObject()
+                .put("access_token", apiToken(tenant)).put("token_type", "Bearer").put("expires_in", API_TOKEN_SECONDS)
+                .put("tenant", tenant).encode());
+    }
+
+    /** An API token for the tenant, or the admin's when the tenant is null. */
+    private String apiToken(String tenant) {
+        return tenant == null
+                ? issuer.token("sandbox-admin", API_AUDIENCE, API_TOKEN_SECONDS, Map.of("groups", List.of(Caller.ADMIN)))
+                : issuer.token("sandbox-" + tenant, API_AUDIENCE, API_TOKEN_SECONDS,
+                        Map.of("groups", List.of(Caller.TENANT_ROLE), Caller.TENANT_CLAIM, tenant));
     }
 
     /** Client credentials grant: the client's id and secret are erphub's configured credentials (sandbox values). */

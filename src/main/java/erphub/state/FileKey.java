@@ -6,7 +6,9 @@ import java.util.regex.Pattern;
 /** The identity of one file version: (tenant, upstream, remote id, version). */
 public record FileKey(String tenant, String upstream, String remoteId, String version) {
 
-    private static final Pattern TENANT_ID = Pattern.compile("[a-z0-9][a-z0-9-]{1,39}");
+    /** A tenant id: a slug, as the registry, the API's paths, archive keys and folder names use it. */
+    public static final String TENANT_ID_PATTERN = "[a-z0-9][a-z0-9-]{1,39}";
+    private static final Pattern TENANT_ID = Pattern.compile(TENANT_ID_PATTERN);
     private static final Pattern UPSTREAM_ID = Pattern.compile("[a-z0-9][a-z0-9-]{0,63}");
 
     public FileKey {
@@ -14,14 +16,19 @@ public record FileKey(String tenant, String upstream, String remoteId, String ve
         Objects.requireNonNull(upstream, "upstream");
         Objects.requireNonNull(remoteId, "remoteId");
         Objects.requireNonNull(version, "version");
-        if (!TENANT_ID.matcher(tenant).matches()) {
-            throw new IllegalArgumentException("tenant id '" + tenant + "' is not a slug [a-z0-9][a-z0-9-]{1,39}");
+        if (!isTenantId(tenant)) {
+            throw new IllegalArgumentException("tenant id '" + tenant + "' is not a slug " + TENANT_ID_PATTERN);
         }
         if (!UPSTREAM_ID.matcher(upstream).matches()) {
             throw new IllegalArgumentException("upstream id '" + upstream + "' is not a slug [a-z0-9][a-z0-9-]{0,63}");
         }
         requireLength("remoteId", remoteId, 512);
         requireLength("version", version, 256);
+    }
+
+    /** Whether the text is a tenant id ({@value #TENANT_ID_PATTERN}). */
+    public static boolean isTenantId(String text) {
+        return text != null && TENANT_ID.matcher(text).matches();
     }
 
     private static void requireLength(String what, String value, int max) {

@@ -24,6 +24,7 @@ import org.snakeyaml.engine.v2.nodes.Tag;
 import org.snakeyaml.engine.v2.parser.ParserImpl;
 import org.snakeyaml.engine.v2.scanner.StreamReader;
 
+import erphub.state.FileKey;
 import erphub.tenant.TenantSettings.Limits;
 import erphub.tenant.TenantSettings.SftpServer;
 
@@ -33,7 +34,6 @@ import erphub.tenant.TenantSettings.SftpServer;
  */
 final class RegistryReader {
 
-    static final Pattern TENANT_ID = Pattern.compile("[a-z0-9][a-z0-9-]{1,39}");
     static final Pattern REFERENCE = Pattern.compile("[a-z0-9][a-z0-9._-]{0,99}");
     static final Pattern TOPIC = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
     static final Pattern FOLDER = Pattern.compile("[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*");
@@ -245,9 +245,9 @@ final class RegistryReader {
         }
         where = where + " (" + id + ")";
         Map<String, Node> f = fields(map, where, Set.of("id", "name", "enabled", "upstreams", "destinations", "limits"));
-        boolean valid = TENANT_ID.matcher(id).matches();
+        boolean valid = FileKey.isTenantId(id);
         if (!valid) {
-            problems.add(at(f.get("id")) + where + ": id '" + id + "' is not a slug " + TENANT_ID.pattern());
+            problems.add(at(f.get("id")) + where + ": id '" + id + "' is not a slug " + FileKey.TENANT_ID_PATTERN);
         }
         // Default references derive from the id: with a bad id they would only repeat its problem.
         String prefix = valid ? id + "-" : null;

@@ -182,8 +182,49 @@ class SandboxIT {
                 .POST(HttpRequest.BodyPublishers.ofString("grant_type=client_credentials&client_id=acme-payroll"
                         + "&client_secret=sandbox-acme-payroll")).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(403, token.statusCode(), "the public sandbox secrets give a stranger no token: " + token.body());
+        HttpResponse<String> apiToken = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
+                "http://" + outside.getHostAddress() + ":" + port + "/sandbox/oauth2/api-token"))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString("tenant=acme")).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(403, apiToken.statusCode(), "no API token for a stranger: " + apiToken.body());
         assertEquals(200, HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(app.url("/sandbox/oauth2/jwks")))
                 .build(), HttpResponse.BodyHandlers.ofString()).statusCode(), "this machine is served");
+    }
+
+    /**
+     * Tenant scoping, tried as a user of the sandbox would: a token for acme from the sandbox's API token endpoint
+     * lists acme's files only, counts acme's only, and another tenant's file or name is not found; a tenant that is
+     * not an id gets no token.
+     */
+    @Test
+    @Order(3)
+    void aTenantScopedTokenFromTheSandboxSeesOnlyItsTenantsFiles() throws Exception {
+        String acme = new JsonPath(apiTokenFor("tenant=acme", 200)).getString("access_token");
+        List<String> tenants = api(app, acme, "/api/files?limit=1000").getList("items.tenant", String.class);
+        assertFalse(tenants.isEmpty(), "acme has delivered files by now");
+        assertEquals(List.of("acme"), tenants.stream().distinct().toList());
+        assertEquals(List.of("acme"), api(app, acme, "/api/files/summary").getList("tenant", String.class)
+                .stream().distinct().toList());
+        long globexFile = api(app, token, "/api/files?tenant=globex&limit=1").getLong("items[0].id");
+        assertEquals(404, get(acme, "/api/files/" + globexFile).statusCode(), "another tenant's file is not found");
+        assertEquals(404, get(acme, "/api/files/summary?tenant=globex").statusCode(), "nor its name");
+        for (String hostile : List.of("tenant=", "tenant=ACME", "tenant=..%2Facme", "tenant=acme%0Aglobex",
+                "tenant=" + "a".repeat(41))) {
+            assertTrue(apiTokenFor(hostile, 400).contains("tenant must be a tenant id"), hostile);
+        }
+    }
+
+    private String apiTokenFor(String form, int status) throws Exception {
+        HttpResponse<String> answer = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create(app.url("/sandbox/oauth2/api-token"))).header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString(form)).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(status, answer.statusCode(), form + ": " + answer.body());
+        return answer.body();
+    }
+
+    private HttpResponse<String> get(String bearer, String path) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(app.url(path)))
+                .header("Authorization", "Bearer " + bearer).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     /** Four 60 MiB imports at once into a 192 MiB heap: streamed to disk, every byte, and erphub lives on. */
