@@ -20,7 +20,10 @@ import org.apache.camel.processor.errorhandler.RedeliveryPolicy;
  */
 public final class RetryDelay implements Processor {
 
-    /** The backoff of the last redelivery of this exchange, the base of the next. */
+    /**
+     * The backoff of the last redelivery of this exchange, the base of the next. Like Camel's own redelivery headers it
+     * travels with the exchange: each destination's route removes both before its first try (erphub-delivery.yaml).
+     */
     static final String LAST_BACKOFF = "erphubLastBackoff";
 
     private final RedeliveryPolicy backoff;

@@ -16,6 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
@@ -46,6 +47,7 @@ public class ErpApiResource implements QuarkusTestResourceLifecycleManager {
         private volatile double failureRate;
         private volatile Integer retryAfter;
         private volatile boolean down;
+        private final Map<String, AtomicInteger> failFirst = new ConcurrentHashMap<>();
 
         ErpApi(String baseUrl) {
             this.baseUrl = baseUrl;
@@ -74,6 +76,11 @@ public class ErpApiResource implements QuarkusTestResourceLifecycleManager {
             this.retryAfter = seconds;
         }
 
+        /** The tenant's next so many requests are answered 503 (then as the other settings say). */
+        public void failFirst(String tenant, int requests) {
+            failFirst.put(tenant, new AtomicInteger(requests));
+        }
+
         /** Down: every request answered 503 until it is back. */
         public void down(boolean down) {
             this.down = down;
@@ -83,6 +90,7 @@ public class ErpApiResource implements QuarkusTestResourceLifecycleManager {
             received.clear();
             accepted.clear();
             failureRate = 0;
+            failFirst.clear();
             retryAfter = null;
             down = false;
         }
@@ -107,7 +115,8 @@ public class ErpApiResource implements QuarkusTestResourceLifecycleManager {
             int status;
             if (auth == null || !auth.startsWith("Bearer ")) {
                 status = 401;
-            } else if (down || ThreadLocalRandom.current().nextDouble() < failureRate) {
+            } else if (down || failingFirst(x.getRequestHeaders().getFirst("X-Erphub-Tenant"))
+                    || ThreadLocalRandom.current().nextDouble() < failureRate) {
                 status = 503;
             } else if (key == null || key.isBlank()) {
                 status = 400;
@@ -124,6 +133,11 @@ public class ErpApiResource implements QuarkusTestResourceLifecycleManager {
             }
             x.sendResponseHeaders(status, -1);
             x.close();
+        }
+
+        private boolean failingFirst(String tenant) {
+            AtomicInteger left = tenant == null ? null : failFirst.get(tenant);
+            return left != null && left.getAndUpdate(n -> Math.max(0, n - 1)) > 0;
         }
 
         private static String subject(String authorization) {

@@ -37,6 +37,7 @@ public final class PayrollFileServer implements AutoCloseable {
     private final Map<String, java.time.Duration> downloadFailingFor = new ConcurrentHashMap<>();
     private final Map<String, java.time.Instant> downloadFailingUntil = new ConcurrentHashMap<>();
     private volatile double failureRate;
+    private volatile java.util.Set<String> failingTenants = java.util.Set.of();
     private volatile java.time.Instant downUntil = java.time.Instant.MIN;
 
     public PayrollFileServer() throws IOException {
@@ -62,6 +63,12 @@ public final class PayrollFileServer implements AutoCloseable {
      * at random.
      */
     public void failureRate(double rate) {
+        failureRate(rate, null);
+    }
+
+    /** As {@link #failureRate(double)}, for these tenants' requests only (null: every tenant's). */
+    public void failureRate(double rate, java.util.Collection<String> tenants) {
+        this.failingTenants = tenants == null ? null : java.util.Set.copyOf(tenants);
         this.failureRate = rate;
     }
 
@@ -149,7 +156,7 @@ public final class PayrollFileServer implements AutoCloseable {
             if (path.startsWith("/payroll/v2/tenants/") && path.endsWith("/exports")) {
                 String tenant = path.substring("/payroll/v2/tenants/".length(), path.length() - "/exports".length());
                 requestsByTenant.computeIfAbsent(tenant, t -> new AtomicInteger()).incrementAndGet();
-                if (failing()) {
+                if (failing(tenant)) {
                     unavailable(exchange, tenant);
                     return;
                 }
@@ -180,7 +187,7 @@ public final class PayrollFileServer implements AutoCloseable {
                 java.time.Duration failingFor = downloadFailingFor.get(id);
                 java.time.Instant until = failingFor == null ? null
                         : downloadFailingUntil.computeIfAbsent(id, k -> java.time.Instant.now().plus(failingFor));
-                if (failing() || until != null && java.time.Instant.now().isBefore(until)) {
+                if (failing(f.tenant()) || until != null && java.time.Instant.now().isBefore(until)) {
                     unavailable(exchange, f.tenant());
                     return;
                 }
@@ -196,9 +203,11 @@ public final class PayrollFileServer implements AutoCloseable {
         }
     }
 
-    private boolean failing() {
+    private boolean failing(String tenant) {
+        java.util.Set<String> tenants = failingTenants;
         return java.time.Instant.now().isBefore(downUntil)
-                || failureRate > 0 && java.util.concurrent.ThreadLocalRandom.current().nextDouble() < failureRate;
+                || failureRate > 0 && (tenants == null || tenants.contains(tenant))
+                        && java.util.concurrent.ThreadLocalRandom.current().nextDouble() < failureRate;
     }
 
     private void unavailable(HttpExchange exchange, String tenant) throws IOException {
