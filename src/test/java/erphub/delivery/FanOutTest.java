@@ -97,10 +97,12 @@ class FanOutTest {
     static final String PGP_TENANT = "globex";
     /**
      * Its registry names an OpenPGP key that is valid when the registry loads and expires while the class runs: its
-     * files must then not go out to SFTP at all (not in plaintext, not to the expired key).
+     * files must then not go out to SFTP at all (not in plaintext, not to the expired key). The validity starts when
+     * the profile is built: long enough for the test servers and the application to start (the registry loads then,
+     * about 25 s in here), short enough that the class's earlier tests (about 75 s) leave little to wait for.
      */
     static final String EXPIRING_PGP_TENANT = "umbrella";
-    static final Duration EXPIRING_PGP_VALIDITY = Duration.ofSeconds(100);
+    static final Duration EXPIRING_PGP_VALIDITY = Duration.ofSeconds(80);
     static final String ARCHIVE_KMS_KEY = "arn:aws:kms:eu-central-1:111122223333:key/fan-out-archive";
     /** Every metric name /q/metrics showed during this class's run (a gauge can come and go, like dead letters). */
     static final Set<String> EXPOSED = ConcurrentHashMap.newKeySet();
