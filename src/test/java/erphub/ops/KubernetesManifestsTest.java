@@ -25,7 +25,9 @@ import org.snakeyaml.engine.v2.api.LoadSettings;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import erphub.testing.GrafanaDashboard;
+import erphub.testing.EmbeddedDefault;
 import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
 
 /**
  * The manifests under kubernetes/ against the application they deploy: every file parses, the kustomizations
@@ -35,6 +37,8 @@ import io.quarkus.test.junit.QuarkusTest;
  * is installed.)
  */
 @QuarkusTest
+// The embedded default's endpoints, on the application FileStateStoreTest starts anyway.
+@TestProfile(EmbeddedDefault.class)
 class KubernetesManifestsTest {
 
     static final Path ROOT = Path.of("kubernetes");

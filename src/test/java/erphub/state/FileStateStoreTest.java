@@ -13,7 +13,6 @@ import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.Callable;
@@ -27,22 +26,14 @@ import jakarta.inject.Inject;
 import org.apache.camel.ProducerTemplate;
 import org.junit.jupiter.api.Test;
 
-import erphub.testing.TestRoutes;
+import erphub.testing.EmbeddedDefault;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 
 /** The ledger on the embedded H2 database; {@link FileStateStoreOnPostgresTest} runs the same on PostgreSQL. */
 @QuarkusTest
-@TestProfile(FileStateStoreTest.OnH2.class)
+@TestProfile(EmbeddedDefault.class)
 class FileStateStoreTest {
-
-    public static class OnH2 implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            return TestRoutes.include("ledger");
-        }
-    }
 
     @Inject
     LedgerQueries store;
