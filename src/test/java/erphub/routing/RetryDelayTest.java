@@ -56,9 +56,11 @@ class RetryDelayTest {
         long total = delays.stream().mapToLong(Long::longValue).sum();
         assertTrue(delays.get(0) >= 1000, "the first wait is the hint or the backoff, the longer: " + delays);
         for (int i = 1; i < delays.size(); i++) {
-            // Camel's backoff doubles the previous delay, then adds up to 15 % of jitter either way.
+            // Camel's backoff doubles its previous delay, then adds up to 15 % of jitter either way. The first wait may
+            // be the hint (1 s) where the backoff was shorter (850 ms at least): the second grows from the backoff.
             double growth = (double) delays.get(i) / delays.get(i - 1);
-            assertTrue(growth >= 1.7 && growth <= 2.3, "redelivery " + (i + 1) + " grows ×" + growth + ": " + delays);
+            double least = i == 1 ? 0.85 * 1.7 : 1.7;
+            assertTrue(growth >= least && growth <= 2.3, "redelivery " + (i + 1) + " grows ×" + growth + ": " + delays);
         }
         assertTrue(total >= 30_000, "six redeliveries wait half a minute and more, not five seconds: " + delays);
     }
