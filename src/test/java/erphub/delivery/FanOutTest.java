@@ -89,8 +89,11 @@ class FanOutTest {
     static final List<String> TENANTS = List.of("acme", "globex", "initech");
     static final List<String> DESTINATIONS = List.of("erp-api", "kafka", "sftp");
     static final String FILES_TOPIC = "erphub.files";
-    /** Files each tenant has at each upstream: enough to fill every queue and lease many times over. */
-    static final int PER_TENANT_AND_UPSTREAM = 40;
+    /**
+     * Files each tenant has at each upstream: 120 in all keep every destination's workers (8 ERP, 4 SFTP, 4 Kafka) busy
+     * many times over and each tenant's four download slots full.
+     */
+    static final int PER_TENANT_AND_UPSTREAM = 20;
     static final long FILES = PER_TENANT_AND_UPSTREAM * 3L * 2L;
     static final String EVENTS_TOPIC = "erphub.events";
     /** Its SFTP deliveries are encrypted to its OpenPGP key (registry: destinations.sftp.pgpPublicKey). */
@@ -99,10 +102,10 @@ class FanOutTest {
      * Its registry names an OpenPGP key that is valid when the registry loads and expires while the class runs: its
      * files must then not go out to SFTP at all (not in plaintext, not to the expired key). The validity starts when
      * the profile is built: long enough for the test servers and the application to start (the registry loads then,
-     * about 25 s in here), short enough that the class's earlier tests (about 75 s) leave little to wait for.
+     * about 20 s in here), short enough that the class's earlier tests (about 55 s) leave little to wait for.
      */
     static final String EXPIRING_PGP_TENANT = "umbrella";
-    static final Duration EXPIRING_PGP_VALIDITY = Duration.ofSeconds(80);
+    static final Duration EXPIRING_PGP_VALIDITY = Duration.ofSeconds(65);
     static final String ARCHIVE_KMS_KEY = "arn:aws:kms:eu-central-1:111122223333:key/fan-out-archive";
     /** Every metric name /q/metrics showed during this class's run (a gauge can come and go, like dead letters). */
     static final Set<String> EXPOSED = ConcurrentHashMap.newKeySet();
