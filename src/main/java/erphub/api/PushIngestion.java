@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.HexFormat;
@@ -17,6 +18,9 @@ import jakarta.ws.rs.core.Response;
 import org.apache.camel.Exchange;
 import org.apache.camel.FluentProducerTemplate;
 import org.jboss.logging.Logger;
+
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.context.Context;
 
 import erphub.api.Views.PushView;
 import erphub.archive.ArchiveFailedException;
@@ -35,6 +39,7 @@ import erphub.state.FileRecord;
 import erphub.state.FileState;
 import erphub.state.LedgerQueries;
 import erphub.tenant.TenantDirectory;
+import erphub.tracing.FileTraces;
 import erphub.upstream.UpstreamPolls;
 import erphub.upstream.UpstreamRequest;
 import erphub.upstream.UpstreamSpec;
@@ -59,9 +64,11 @@ public class PushIngestion {
     private final TenantDirectory tenants;
     private final UpstreamSpecs specs;
     private final FluentProducerTemplate producer;
+    private final FileTraces traces;
 
     public PushIngestion(ClaimStore claims, FileLedger ledger, LedgerQueries files, TenantDirectory tenants,
-            UpstreamSpecs specs, FluentProducerTemplate producer) {
+            UpstreamSpecs specs, FluentProducerTemplate producer, FileTraces traces) {
+        this.traces = traces;
         this.claims = claims;
         this.ledger = ledger;
         this.files = files;
@@ -98,13 +105,18 @@ public class PushIngestion {
             return tooLarge("file of " + contentLength + " bytes is over the limit of " + limit + " bytes");
         }
         FileKey fileKey = new FileKey(tenant, upstream, key, PUSHED_VERSION);
-        Optional<Claim> claim = claims.claim(fileKey, fileName, contentLength, null);
+        // The pushed file's trace: a span under the request's own (when tracing is on), like a listed file's LIST.
+        Instant claiming = Instant.now();
+        Span trace = traces.listed("PUSH", tenant, upstream, key, fileName, claiming, Context.current());
+        String traceparent = FileTraces.traceparent(trace);
+        Optional<Claim> claim = claims.claim(fileKey, fileName, contentLength, null, traceparent);
         if (claim.isEmpty()) {
             return repeated(fileKey, key, body, limit);
         }
         Claim c = claim.get();
+        traces.claimed(trace, claiming, tenant, upstream, c.fileId(), c.attempt());
         ClaimedFile file = new ClaimedFile(c.fileId(), c.attempt(), tenant, upstream, key, PUSHED_VERSION, fileName,
-                null, null, "SHA-256", "push", limit, LocalDate.now(ZoneOffset.UTC).toString());
+                null, null, "SHA-256", "push", limit, LocalDate.now(ZoneOffset.UTC).toString(), traceparent);
         Exchange done = producer.to("direct:erphub-push").withProcessor(e -> {
             e.setProperty(FileIntake.CLAIMED_FILE, file);
             e.setProperty(FileIntake.FILE_ID, file.fileId());

@@ -10,6 +10,7 @@ import erphub.state.DeliveryRecord;
 import erphub.state.DeliveryTransition;
 import erphub.state.FileRecord;
 import erphub.state.Transition;
+import erphub.tracing.FileTraces;
 
 /** The JSON shapes of the management API (documented in /q/openapi through these records). */
 public final class Views {
@@ -30,11 +31,11 @@ public final class Views {
 
     public record FileView(long id, String tenant, String upstream, String remoteId, String version, String fileName,
             Long sizeBytes, String checksum, String state, String reason, String archiveKey, Instant createdAt,
-            Instant updatedAt) {
+            Instant updatedAt, String traceId) {
         static FileView of(FileRecord f) {
             return new FileView(f.id(), f.key().tenant(), f.key().upstream(), f.key().remoteId(), f.key().version(),
                     f.fileName(), f.sizeBytes(), f.checksum(), f.state().name(), f.reason(), f.archiveKey(),
-                    f.createdAt(), f.updatedAt());
+                    f.createdAt(), f.updatedAt(), FileTraces.traceId(f.traceparent()));
         }
     }
 

@@ -35,7 +35,8 @@ public record Delivery(DeliveryClaim claim, FileRecord file) {
 
     /** The delivery's identity in the log lines of one step. */
     public FileLogContext log() {
-        return FileLogContext.of(tenant(), upstream(), file.id(), file.key().remoteId(), destination());
+        return FileLogContext.of(tenant(), upstream(), file.id(), file.key().remoteId(), destination(),
+                file.traceparent());
     }
 
     @Override

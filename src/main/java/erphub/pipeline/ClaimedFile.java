@@ -5,7 +5,8 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
 
 /**
  * A file this node claimed, as handed from the poll route to the intake route (in-process or over
- * Kafka, as JSON). Carries what the download needs except secrets, which are looked up where used.
+ * Kafka, as JSON). Carries what the download needs except secrets, which are looked up where used, and the
+ * file's trace (W3C traceparent, null when tracing is off), which the Kafka hand-off also sends as a header.
  */
 @RegisterForReflection
 public record ClaimedFile(
@@ -21,11 +22,12 @@ public record ClaimedFile(
         String checksumAlgorithm,
         String downloadUrl,
         long maxFileSize,
-        String claimedOn) {
+        String claimedOn,
+        String traceparent) {
 
-    /** The file's identity in the log lines of one step. */
+    /** The file's identity (and trace) in the log lines of one step. */
     public FileLogContext log() {
-        return FileLogContext.of(tenant, upstream, fileId, remoteId);
+        return FileLogContext.of(tenant, upstream, fileId, remoteId, null, traceparent);
     }
 
     /** {tenant}/{upstream}/{yyyy}/{mm}/{dd}/{fileId}: built from ids the ledger vouches for, never from a file name. */

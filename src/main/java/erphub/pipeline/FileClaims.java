@@ -1,5 +1,6 @@
 package erphub.pipeline;
 
+import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.Optional;
@@ -13,9 +14,12 @@ import org.apache.camel.spi.IdempotentRepository;
 import org.apache.camel.support.service.ServiceSupport;
 import org.jboss.logging.Logger;
 
+import io.opentelemetry.api.trace.Span;
+
 import erphub.state.Claim;
 import erphub.state.ClaimStore;
 import erphub.tenant.TenantDirectory;
+import erphub.tracing.FileTraces;
 import erphub.upstream.FileDescriptor;
 import erphub.upstream.UpstreamPolls;
 import erphub.upstream.UpstreamSpec;
@@ -34,16 +38,18 @@ public class FileClaims extends ServiceSupport implements IdempotentRepository {
     private static final Logger LOG = Logger.getLogger(FileClaims.class);
     /** Whether the claim resumed an earlier attempt (no new file.discovered event then). */
     public static final String RESUMED = "erphubClaimResumed";
-    static final String CLAIM = "erphubClaim";
+    public static final String CLAIM = "erphubClaim";
 
     private final ClaimStore claims;
     private final TenantDirectory tenants;
     private final UpstreamSpecs specs;
+    private final FileTraces traces;
 
-    public FileClaims(ClaimStore claims, TenantDirectory tenants, UpstreamSpecs specs) {
+    public FileClaims(ClaimStore claims, TenantDirectory tenants, UpstreamSpecs specs, FileTraces traces) {
         this.claims = claims;
         this.tenants = tenants;
         this.specs = specs;
+        this.traces = traces;
     }
 
     @Override
@@ -52,7 +58,12 @@ public class FileClaims extends ServiceSupport implements IdempotentRepository {
         if (!tenants.subscribes(file.tenant(), file.upstream())) {
             return false; // the tenant was disabled during this poll's listing: no new claims from now on
         }
-        Optional<Claim> claim = claims.claim(file.key(), file.name(), file.size(), file.checksum());
+        // The file's own trace starts with the listing that found it; a span never ended is never exported.
+        Instant claiming = Instant.now();
+        Span trace = traces.listed("LIST", file.tenant(), file.upstream(), file.remoteId(), file.name(),
+                exchange.getProperty(UpstreamPolls.STARTED, Instant.class), null);
+        String traceparent = FileTraces.traceparent(trace);
+        Optional<Claim> claim = claims.claim(file.key(), file.name(), file.size(), file.checksum(), traceparent);
         if (claim.isEmpty()) {
             return false;
         }
@@ -61,10 +72,12 @@ public class FileClaims extends ServiceSupport implements IdempotentRepository {
             counter.incrementAndGet();
         }
         Claim c = claim.get();
+        traces.claimed(trace, claiming, file.tenant(), file.upstream(), c.fileId(), c.attempt());
         UpstreamSpec spec = specs.get(file.upstream());
         ClaimedFile claimed = new ClaimedFile(c.fileId(), c.attempt(), file.tenant(), file.upstream(), file.remoteId(),
                 file.version(), file.name(), file.size(), file.checksum(), spec.checksumAlgorithm(), file.downloadUrl(),
-                tenants.maxFileSize(file.tenant(), spec.maxFileSize()), LocalDate.now(ZoneOffset.UTC).toString());
+                tenants.maxFileSize(file.tenant(), spec.maxFileSize()), LocalDate.now(ZoneOffset.UTC).toString(),
+                traceparent);
         exchange.setProperty(CLAIM, claimed);
         exchange.setProperty(RESUMED, c.resumed());
         exchange.getMessage().setBody(claimed);

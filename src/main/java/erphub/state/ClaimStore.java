@@ -53,15 +53,16 @@ public class ClaimStore {
 
     /**
      * Claims a file version for this node. Empty when the version is already known and not resumable:
-     * processed, being processed under a live lease, or finished.
+     * processed, being processed under a live lease, or finished. {@code traceparent}, the claim's trace
+     * (null when tracing is off), is kept with the row so every later step continues it.
      */
-    public Optional<Claim> claim(FileKey key, String fileName, Long sizeBytes, String checksum) {
+    public Optional<Claim> claim(FileKey key, String fileName, Long sizeBytes, String checksum, String traceparent) {
         Instant now = LedgerSql.now();
         Instant leaseUntil = now.plus(config.state().claimLease());
         try (Connection c = db.connection()) {
             c.setAutoCommit(false);
             try {
-                long id = insertClaim(c, key, fileName, sizeBytes, checksum, now, leaseUntil);
+                long id = insertClaim(c, key, fileName, sizeBytes, checksum, traceparent, now, leaseUntil);
                 LedgerSql.insertTransition(c, config.nodeId(), id, now, null, FileState.DISCOVERED, 1, "claimed");
                 c.commit();
                 return Optional.of(new Claim(id, key, 1, false));
@@ -71,7 +72,7 @@ public class ClaimStore {
                     throw e;
                 }
             }
-            Optional<Claim> resumed = resumeExpired(c, key, now, leaseUntil);
+            Optional<Claim> resumed = resumeExpired(c, key, traceparent, now, leaseUntil);
             c.commit();
             return resumed;
         } catch (SQLException e) {
@@ -218,11 +219,11 @@ public class ClaimStore {
     }
 
     private long insertClaim(Connection c, FileKey key, String fileName, Long sizeBytes, String checksum,
-            Instant now, Instant leaseUntil) throws SQLException {
+            String traceparent, Instant now, Instant leaseUntil) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(
                 "INSERT INTO file_version (tenant, upstream, remote_id, version, file_name, size_bytes, checksum,"
-                        + " state, attempt, claimed_by, lease_until, created_at, updated_at)"
-                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)",
+                        + " state, attempt, claimed_by, lease_until, created_at, updated_at, traceparent)"
+                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)",
                 new String[] { "id" })) {
             ps.setString(1, key.tenant());
             ps.setString(2, key.upstream());
@@ -240,6 +241,7 @@ public class ClaimStore {
             ps.setTimestamp(10, Timestamp.from(leaseUntil));
             ps.setTimestamp(11, Timestamp.from(now));
             ps.setTimestamp(12, Timestamp.from(now));
+            ps.setString(13, traceparent);
             ps.executeUpdate();
             try (ResultSet keys = ps.getGeneratedKeys()) {
                 keys.next();
@@ -249,7 +251,7 @@ public class ClaimStore {
     }
 
     /** Takes over a claim whose holder stopped before the bytes were archived and whose lease has ended. */
-    private Optional<Claim> resumeExpired(Connection c, FileKey key, Instant now, Instant leaseUntil)
+    private Optional<Claim> resumeExpired(Connection c, FileKey key, String traceparent, Instant now, Instant leaseUntil)
             throws SQLException {
         long id;
         int attempt;
@@ -273,12 +275,14 @@ public class ClaimStore {
         }
         int next = attempt + 1;
         try (PreparedStatement ps = c.prepareStatement(
-                "UPDATE file_version SET claimed_by = ?, lease_until = ?, attempt = ?, updated_at = ? WHERE id = ?")) {
+                "UPDATE file_version SET claimed_by = ?, lease_until = ?, attempt = ?, updated_at = ?,"
+                        + " traceparent = ? WHERE id = ?")) {
             ps.setString(1, owner);
             ps.setTimestamp(2, Timestamp.from(leaseUntil));
             ps.setInt(3, next);
             ps.setTimestamp(4, Timestamp.from(now));
-            ps.setLong(5, id);
+            ps.setString(5, traceparent);
+            ps.setLong(6, id);
             ps.executeUpdate();
         }
         LedgerSql.insertTransition(c, config.nodeId(), id, now, state, state, next, "claim resumed after its lease ended");

@@ -2,7 +2,7 @@ package erphub.state;
 
 import java.time.Instant;
 
-/** One row of the ledger: a file version and where it stands. */
+/** One row of the ledger: a file version and where it stands (and its trace, when tracing is on). */
 public record FileRecord(
         long id,
         FileKey key,
@@ -16,5 +16,6 @@ public record FileRecord(
         String archiveKey,
         String reason,
         Instant createdAt,
-        Instant updatedAt) {
+        Instant updatedAt,
+        String traceparent) {
 }

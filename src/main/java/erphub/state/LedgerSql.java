@@ -72,7 +72,8 @@ final class LedgerSql {
                 rs.getString("file_name"), sizeBytes, rs.getString("checksum"),
                 FileState.valueOf(rs.getString("state")), rs.getInt("attempt"), rs.getString("claimed_by"),
                 lease == null ? null : lease.toInstant(), rs.getString("archive_key"), rs.getString("reason"),
-                rs.getTimestamp("created_at").toInstant(), rs.getTimestamp("updated_at").toInstant());
+                rs.getTimestamp("created_at").toInstant(), rs.getTimestamp("updated_at").toInstant(),
+                rs.getString("traceparent"));
     }
 
     static DeliveryRecord deliveryRecord(ResultSet rs) throws SQLException {

@@ -37,7 +37,7 @@ public class UpstreamPolls {
     private static final Logger LOG = Logger.getLogger(UpstreamPolls.class);
     public static final String UPSTREAM = "erphubUpstream";
     public static final String TENANT = "erphubTenant";
-    static final String STARTED = "erphubPollStarted";
+    public static final String STARTED = "erphubPollStarted";
     /** Files claimed by the tenant's listing so far: one counter object, shared by the split's copies. */
     public static final String CLAIMED = "erphubPollClaimed";
 

@@ -3,18 +3,31 @@ package erphub.pipeline;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+
+import java.nio.charset.StandardCharsets;
 
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 import jakarta.inject.Inject;
 
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Test;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
 
+import erphub.api.Caller;
 import erphub.state.FileKey;
 import erphub.state.FileRecord;
 import erphub.state.FileState;
@@ -25,6 +38,11 @@ import erphub.testing.ExampleUpstreams;
 import erphub.testing.ExampleUpstreams.RemoteFile;
 import erphub.testing.InjectTestServer;
 import erphub.testing.KafkaBrokerResource;
+import erphub.testing.OAuth2ServerResource;
+import erphub.testing.OtlpReceiverResource;
+import erphub.testing.OtlpReceiverResource.ExportedSpan;
+import erphub.tracing.FileTraces;
+import no.nav.security.mock.oauth2.MockOAuth2Server;
 import erphub.testing.PostgresResource;
 import erphub.testing.S3ServerResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -34,13 +52,18 @@ import software.amazon.awssdk.services.s3.S3Client;
 
 /**
  * The intake in the production topology: the hand-off between the poll routes and the intake route over
- * a Kafka topic, the archive in an S3-compatible store (Camel aws2-s3), the ledger on PostgreSQL.
+ * a Kafka topic, the archive in an S3-compatible store (Camel aws2-s3), the ledger on PostgreSQL; supplier
+ * invoices go on to a Kafka topic. Tracing is on, exporting over OTLP to a real receiver: a file is one trace.
  */
 @QuarkusTest
 @TestProfile(ProdTopologyIntakeTest.KafkaS3Postgres.class)
 class ProdTopologyIntakeTest {
 
-    static final List<String> TENANTS = List.of("acme", "globex", "chunky", "bigco");
+    static final List<String> TENANTS = List.of("acme", "globex", "chunky", "bigco", "tracy");
+    /** The tenant of the tracing test: its two files are the only ones it has. */
+    static final String TRACED = "tracy";
+    static final String HANDOFF_TOPIC = "erphub.intake";
+    static final String AUDIENCE = "erphub-api";
     static final String BUCKET = "erphub-archive-test";
 
     public static class KafkaS3Postgres implements QuarkusTestProfile {
@@ -55,6 +78,11 @@ class ProdTopologyIntakeTest {
                     + "&accessKey=RAW({{test.s3.access-key}})&secretKey=RAW({{test.s3.secret-key}})";
             config.put("erphub.archive.uri", s3 + "&autoCreateBucket=true&multiPartUpload=true&partSize=5242880");
             config.put("erphub.archive.read-uri", s3 + "&operation=getObject");
+            config.put("erphub.upstreams.supplier-invoices.destinations", "kafka");
+            config.put("erphub.destinations.kafka.uri", "kafka:erphub.files?brokers={{test.kafka.bootstrap-servers}}");
+            config.put("mp.jwt.verify.publickey.location", "${test.oauth2.jwks-url}");
+            config.put("mp.jwt.verify.issuer", "${test.oauth2.issuer}");
+            config.put("mp.jwt.verify.publickey", "NONE");
             return config;
         }
 
@@ -64,6 +92,7 @@ class ProdTopologyIntakeTest {
             servers.add(new TestResourceEntry(KafkaBrokerResource.class));
             servers.add(new TestResourceEntry(S3ServerResource.class));
             servers.add(new TestResourceEntry(PostgresResource.class));
+            servers.add(new TestResourceEntry(OtlpReceiverResource.class));
             return servers;
         }
     }
@@ -73,6 +102,15 @@ class ProdTopologyIntakeTest {
 
     @InjectTestServer
     S3Client s3;
+
+    @InjectTestServer
+    OtlpReceiverResource.Received otlp;
+
+    @InjectTestServer
+    MockOAuth2Server oauth2;
+
+    @InjectTestServer
+    KafkaBrokerResource.KafkaBroker kafka;
 
     @Inject
     LedgerQueries store;
@@ -87,8 +125,10 @@ class ProdTopologyIntakeTest {
     void filesHandedOffOverKafkaAreArchivedInS3ByteIdentical() {
         List<RemoteFile> files = new ExampleUpstreams(upstream).serve(List.of("acme", "globex"), 60).files();
 
+        // Archived, and supplier invoices on to the Kafka destination.
         await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500)).until(() -> files.stream()
-                .allMatch(f -> store.find(key(f)).map(r -> r.state() == FileState.ARCHIVED).orElse(false)));
+                .allMatch(f -> store.find(key(f)).map(r -> r.state() == (f.upstream().equals(ExampleUpstreams.INVOICES)
+                        ? FileState.DELIVERED : FileState.ARCHIVED)).orElse(false)));
 
         for (RemoteFile f : files) {
             FileRecord row = store.find(key(f)).orElseThrow();
@@ -138,6 +178,80 @@ class ProdTopologyIntakeTest {
         assertEquals("UP", ready.getString("checks.find { it.name == 'erphub-kafka' }.status"), ready.prettify());
         assertEquals("UP", ready.getString("checks.find { it.name == 'erphub-archive' }.status"), ready.prettify());
         org.junit.jupiter.api.Assertions.assertFalse(ready.prettify().contains(BUCKET), "the bucket is not told to strangers");
+    }
+
+    @Test
+    void aFileIsOneTraceFromItsListingThroughTheKafkaHandOffToItsDelivery() throws Exception {
+        List<RemoteFile> files = new ExampleUpstreams(upstream).serve(List.of(TRACED), 1).files();
+        RemoteFile invoice = files.stream().filter(f -> f.upstream().equals(ExampleUpstreams.INVOICES)).findFirst()
+                .orElseThrow();
+        RemoteFile payroll = files.stream().filter(f -> f.upstream().equals(ExampleUpstreams.PAYROLL)).findFirst()
+                .orElseThrow();
+        await().atMost(Duration.ofSeconds(60)).until(() -> store.find(key(invoice)).map(r -> r.state() == FileState.DELIVERED)
+                .orElse(false) && store.find(key(payroll)).map(r -> r.state() == FileState.ARCHIVED).orElse(false));
+        FileRecord row = store.find(key(invoice)).orElseThrow();
+        String traceId = FileTraces.traceId(row.traceparent());
+        assertNotNull(traceId, "the ledger keeps the file's trace: " + row);
+
+        List<String> stages = List.of("LIST " + ExampleUpstreams.INVOICES, "CLAIM", "DOWNLOAD", "ARCHIVE", "VALIDATE",
+                "DELIVER kafka");
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertEquals(Set.copyOf(stages),
+                otlp.trace(traceId).stream().map(ExportedSpan::name).collect(Collectors.toSet()),
+                "the spans of trace " + traceId + " among the " + otlp.spans().size() + " received"));
+        List<ExportedSpan> trace = otlp.trace(traceId);
+        Map<String, ExportedSpan> byName = new HashMap<>();
+        trace.forEach(s -> byName.putIfAbsent(s.name(), s));
+        assertEquals(stages.size(), trace.size(), "one span per stage, nothing retried here: " + trace);
+        ExportedSpan root = byName.get("LIST " + ExampleUpstreams.INVOICES);
+        assertEquals("", root.parentSpanId(), "LIST begins the file's own trace, not the poll's: " + root);
+        for (String child : List.of("CLAIM", "DOWNLOAD", "VALIDATE", "DELIVER kafka")) {
+            assertEquals(root.spanId(), byName.get(child).parentSpanId(), child + " is a step of the file: " + trace);
+        }
+        assertEquals(byName.get("DOWNLOAD").spanId(), byName.get("ARCHIVE").parentSpanId(),
+                "the archive is written from the download's stream: " + trace);
+        for (ExportedSpan s : trace) {
+            assertEquals(String.valueOf(row.id()), s.attributes().get("erphub.file.id"), "every span names the file: " + s);
+            assertEquals(TRACED, s.attributes().get("erphub.tenant"), s.toString());
+            assertEquals("erphub", s.serviceName(), s.toString());
+            assertFalse(s.error(), s.toString());
+        }
+        assertEquals("kafka", byName.get("DELIVER kafka").attributes().get("erphub.destination"));
+
+        // The other file of the same poll has a trace of its own, without deliveries (its upstream has none here).
+        String payrollTrace = FileTraces.traceId(store.find(key(payroll)).orElseThrow().traceparent());
+        assertNotEquals(traceId, payrollTrace);
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertEquals(
+                Set.of("LIST " + ExampleUpstreams.PAYROLL, "CLAIM", "DOWNLOAD", "ARCHIVE", "VALIDATE"),
+                otlp.trace(payrollTrace).stream().map(ExportedSpan::name).collect(Collectors.toSet())));
+
+        // The hand-off record on Kafka carries the trace as a W3C traceparent header.
+        assertEquals(row.traceparent(), handOffTraceparent(row.id()), "the Kafka hand-off's traceparent header");
+
+        // The API's view of the file names its trace.
+        String admin = oauth2.issueToken(OAuth2ServerResource.ISSUER, "ops-alice", AUDIENCE,
+                Map.of("groups", List.of(Caller.ADMIN)), 600).serialize();
+        assertEquals(traceId, io.restassured.RestAssured.given().auth().oauth2(admin).get("/api/files/" + row.id())
+                .then().statusCode(200).extract().jsonPath().getString("file.traceId"));
+    }
+
+    private String handOffTraceparent(long fileId) {
+        Map<String, Object> props = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+                ConsumerConfig.GROUP_ID_CONFIG, "trace-check-" + System.nanoTime(),
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props, new StringDeserializer(),
+                new StringDeserializer())) {
+            consumer.subscribe(List.of(HANDOFF_TOPIC));
+            long until = System.currentTimeMillis() + 20_000;
+            while (System.currentTimeMillis() < until) {
+                for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(500))) {
+                    if (r.value().contains("\"fileId\":" + fileId + ",")) {
+                        Header h = r.headers().lastHeader("traceparent");
+                        return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
+                    }
+                }
+            }
+        }
+        throw new AssertionError("no hand-off record of file " + fileId + " on " + HANDOFF_TOPIC);
     }
 
     private static FileKey key(RemoteFile f) {

@@ -21,10 +21,26 @@ class HumanReadableLogTest {
     @Test
     void aLineOfAFilesProcessingCarriesItsTenantUpstreamAndIds() throws Exception {
         String line;
-        try (FileLogContext context = FileLogContext.of("acme", "payroll-exports", 4711, "exp-0042", "sftp")) {
+        try (FileLogContext context = FileLogContext.of("acme", "payroll-exports", 4711, "exp-0042", "sftp", null)) {
             line = format("delivered");
         }
-        assertTrue(line.contains(") acme payroll-exports 4711 exp-0042 sftp delivered"), line);
+        assertTrue(line.contains(") acme payroll-exports 4711 exp-0042 sftp  delivered"), line);
+    }
+
+    @Test
+    void withTracingOnTheLineCarriesTheFilesTraceIdAndNothingForgedFromAHandOff() throws Exception {
+        String line;
+        try (FileLogContext context = FileLogContext.of("acme", "payroll-exports", 4711, "exp-0042", null,
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")) {
+            line = format("archived");
+        }
+        assertTrue(line.contains(") acme payroll-exports 4711 exp-0042  4bf92f3577b34da6a3ce929d0e0e4736 archived"), line);
+        try (FileLogContext context = FileLogContext.of("acme", "payroll-exports", 4711, "exp-0042", null,
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\nERROR forged")) {
+            line = format("archived");
+        }
+        assertTrue(line.contains(") acme payroll-exports 4711 exp-0042   archived"), line);
+        assertFalse(line.contains("forged"), line);
     }
 
     @Test

@@ -89,7 +89,7 @@ class PipelineRoutesTest extends CamelQuarkusTestSupport {
         sftp.expectedMessageCount(0);
 
         FileRecord file = new FileRecord(41, new FileKey("acme", "payroll-exports", "r-41", "1"), "a.csv", 3L, null,
-                FileState.VALIDATED, 1, "n", null, "acme/payroll-exports/2026/11/30/41", null, Instant.now(), Instant.now());
+                FileState.VALIDATED, 1, "n", null, "acme/payroll-exports/2026/11/30/41", null, Instant.now(), Instant.now(), null);
         template.sendBody("direct:erphub-fan-out",
                 new Fanout(file, List.of(new DeliveryClaim(41, "erp-api", 1), new DeliveryClaim(41, "kafka", 1))));
 
@@ -99,10 +99,10 @@ class PipelineRoutesTest extends CamelQuarkusTestSupport {
     @Test
     void aDownloadRefusedByAnOpenCircuitCallsNothingAndWaitsForTheProbeInsteadOfDyingEarly() throws Exception {
         FileKey key = new FileKey("acme", "payroll-exports", "while-open", "1");
-        Claim claim = claims.claim(key, "while-open.csv", 10L, null).orElseThrow();
+        Claim claim = claims.claim(key, "while-open.csv", 10L, null, null).orElseThrow();
         ClaimedFile file = new ClaimedFile(claim.fileId(), claim.attempt(), "acme", "payroll-exports", "while-open", "1",
                 "while-open.csv", 10L, null, "SHA-256", "http://127.0.0.1:9/payroll/while-open", 1000,
-                LocalDate.now(ZoneOffset.UTC).toString());
+                LocalDate.now(ZoneOffset.UTC).toString(), null);
         RouteInspection routes = new RouteInspection();
         long httpCallsBefore = routes.exchanges("erphub-upstream-get", "toD");
         CircuitBreaker payrollBreaker = context.getRegistry().lookupByNameAndType("erphub-breaker-payroll-exports",

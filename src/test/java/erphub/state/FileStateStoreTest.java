@@ -98,8 +98,8 @@ class FileStateStoreTest {
     void claimsAFileVersionOnceAndSkipsItAfterwards() {
         FileKey key = newKey("v1");
 
-        Optional<Claim> first = claims.claim(key, "payroll.csv", 1234L, "sha256:ab");
-        Optional<Claim> second = claims.claim(key, "payroll.csv", 1234L, "sha256:ab");
+        Optional<Claim> first = claims.claim(key, "payroll.csv", 1234L, "sha256:ab", null);
+        Optional<Claim> second = claims.claim(key, "payroll.csv", 1234L, "sha256:ab", null);
 
         assertTrue(first.isPresent());
         assertFalse(second.isPresent(), "a version already claimed is skipped");
@@ -116,9 +116,9 @@ class FileStateStoreTest {
         FileKey v1 = newKey("etag-1");
         FileKey v2 = new FileKey(v1.tenant(), v1.upstream(), v1.remoteId(), "etag-2");
 
-        assertTrue(claims.claim(v1, "a.csv", null, null).isPresent());
-        assertTrue(claims.claim(v2, "a.csv", null, null).isPresent());
-        assertFalse(claims.claim(v1, "a.csv", null, null).isPresent());
+        assertTrue(claims.claim(v1, "a.csv", null, null, null).isPresent());
+        assertTrue(claims.claim(v2, "a.csv", null, null, null).isPresent());
+        assertFalse(claims.claim(v1, "a.csv", null, null, null).isPresent());
     }
 
     @Test
@@ -132,7 +132,7 @@ class FileStateStoreTest {
             for (int i = 0; i < contenders; i++) {
                 Callable<Optional<Claim>> claim = () -> {
                     start.await();
-                    return claims.claim(key, "x.json", null, null);
+                    return claims.claim(key, "x.json", null, null, null);
                 };
                 results.add(pool.submit(claim));
             }
@@ -151,26 +151,26 @@ class FileStateStoreTest {
     @Test
     void aClaimWhoseLeaseEndedBeforeArchivingIsResumed() throws SQLException {
         FileKey key = newKey("v1");
-        Claim claim = claims.claim(key, "big.bin", null, null).orElseThrow();
+        Claim claim = claims.claim(key, "big.bin", null, null, null).orElseThrow();
         ledger.transition(claim.fileId(), FileState.DOWNLOADED, "downloaded 10 bytes");
 
-        assertFalse(claims.claim(key, "big.bin", null, null).isPresent(), "a live lease keeps others off");
+        assertFalse(claims.claim(key, "big.bin", null, null, null).isPresent(), "a live lease keeps others off");
         expireLease(claim.fileId());
 
-        Claim resumed = claims.claim(key, "big.bin", null, null).orElseThrow();
+        Claim resumed = claims.claim(key, "big.bin", null, null, null).orElseThrow();
         assertTrue(resumed.resumed());
         assertEquals(claim.fileId(), resumed.fileId());
         assertEquals(2, resumed.attempt());
-        assertFalse(claims.claim(key, "big.bin", null, null).isPresent(), "the resumed claim has a fresh lease");
+        assertFalse(claims.claim(key, "big.bin", null, null, null).isPresent(), "the resumed claim has a fresh lease");
     }
 
     @Test
     void aSupersededClaimCanNeitherRenewItsLeaseNorMoveTheFile() throws SQLException {
         FileKey key = newKey("v1");
-        Claim first = claims.claim(key, "a.csv", null, null).orElseThrow();
+        Claim first = claims.claim(key, "a.csv", null, null, null).orElseThrow();
         assertTrue(claims.renewLease(first.fileId(), first.attempt()));
         expireLease(first.fileId());
-        Claim second = claims.claim(key, "a.csv", null, null).orElseThrow();
+        Claim second = claims.claim(key, "a.csv", null, null, null).orElseThrow();
 
         assertFalse(claims.renewLease(first.fileId(), first.attempt()), "the old holder lost the claim");
         assertThrows(StaleClaimException.class,
@@ -181,8 +181,8 @@ class FileStateStoreTest {
 
     @Test
     void theHeartbeatKeepsALiveNodesClaimsButNotOnesThatAlreadyExpired() throws SQLException {
-        Claim live = claims.claim(newKey("v1"), "a.csv", null, null).orElseThrow();
-        Claim expired = claims.claim(newKey("v1"), "b.csv", null, null).orElseThrow();
+        Claim live = claims.claim(newKey("v1"), "a.csv", null, null, null).orElseThrow();
+        Claim expired = claims.claim(newKey("v1"), "b.csv", null, null, null).orElseThrow();
         expireLease(expired.fileId());
         java.time.Instant before = store.find(live.fileId()).orElseThrow().leaseUntil();
 
@@ -196,19 +196,19 @@ class FileStateStoreTest {
     @Test
     void anArchivedFileIsNeverClaimedAgainEvenAfterItsLease() throws SQLException {
         FileKey key = newKey("v1");
-        Claim claim = claims.claim(key, "a.csv", null, null).orElseThrow();
+        Claim claim = claims.claim(key, "a.csv", null, null, null).orElseThrow();
         ledger.transition(claim.fileId(), FileState.DOWNLOADED, null);
         ledger.transition(claim.fileId(), FileState.ARCHIVED, "archive key acme/x");
         assertNull(store.find(key).orElseThrow().leaseUntil(), "the lease is released once the bytes are safe");
         expireLease(claim.fileId());
 
-        assertFalse(claims.claim(key, "a.csv", null, null).isPresent());
+        assertFalse(claims.claim(key, "a.csv", null, null, null).isPresent());
     }
 
     @Test
     void everyTransitionIsOneRowWithNodeAttemptAndDetail() {
         FileKey key = newKey("v1");
-        long id = claims.claim(key, "a.csv", null, null).orElseThrow().fileId();
+        long id = claims.claim(key, "a.csv", null, null, null).orElseThrow().fileId();
         ledger.transition(id, FileState.DOWNLOADED, "12 bytes");
         ledger.transition(id, FileState.REJECTED, "checksum mismatch: expected sha256:aa, got sha256:bb");
 
@@ -226,7 +226,7 @@ class FileStateStoreTest {
 
     @Test
     void theLifecycleRefusesAStepItDoesNotHave() {
-        long id = claims.claim(newKey("v1"), "a.csv", null, null).orElseThrow().fileId();
+        long id = claims.claim(newKey("v1"), "a.csv", null, null, null).orElseThrow().fileId();
 
         StateStoreException e = assertThrows(StateStoreException.class,
                 () -> ledger.transition(id, FileState.DELIVERED, null));
@@ -237,7 +237,7 @@ class FileStateStoreTest {
     @Test
     void theSchemaItselfRejectsADuplicateKeyAndAnUnknownState() throws SQLException {
         FileKey key = newKey("v1");
-        claims.claim(key, "a.csv", null, null).orElseThrow();
+        claims.claim(key, "a.csv", null, null, null).orElseThrow();
 
         SQLException duplicate = assertThrows(SQLException.class, () -> insertRaw(key, "DISCOVERED"));
         assertEquals("23505", duplicate.getSQLState());
