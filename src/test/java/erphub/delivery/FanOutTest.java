@@ -63,6 +63,9 @@ import erphub.testing.PgpTestKeys;
 import erphub.testing.PrometheusText;
 import erphub.testing.RouteInspection;
 import erphub.testing.S3ServerResource;
+import erphub.testing.OtlpReceiverResource;
+import erphub.testing.OtlpReceiverResource.ExportedSpan;
+import erphub.tracing.FileTraces;
 import erphub.testing.SftpServerResource;
 import erphub.testing.SftpServerResource.SftpServer;
 import erphub.testing.TestTenants;
@@ -163,12 +166,16 @@ class FanOutTest {
             servers.add(new TestResourceEntry(SftpServerResource.class));
             servers.add(new TestResourceEntry(KafkaBrokerResource.class));
             servers.add(new TestResourceEntry(S3ServerResource.class));
+            servers.add(new TestResourceEntry(OtlpReceiverResource.class));
             return servers;
         }
     }
 
     @InjectTestServer
     WireMockServer upstream;
+
+    @InjectTestServer
+    OtlpReceiverResource.Received otlp;
 
     @Inject
     org.apache.camel.CamelContext camel;
@@ -457,6 +464,21 @@ class FanOutTest {
                     && t.to() == DeliveryState.PENDING && t.detail().equals("replayed by ops@example.com: ERP back after outage")));
             assertEquals(List.of(FileState.PARTIALLY_DELIVERED, FileState.VALIDATED, FileState.DELIVERED),
                     files.history(id).stream().map(Transition::to).toList().subList(4, 7));
+        }
+        // Each file is one trace: its 13 refused attempts, then the replay's delivery from the ledger, all under its
+        // LIST span beside the SFTP delivery.
+        for (RemoteFile f : batch) {
+            String traceId = FileTraces.traceId(row(f).traceparent());
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertEquals(14,
+                    otlp.trace(traceId).stream().filter(s -> s.name().equals("DELIVER erp-api")).count(), f.toString()));
+            List<ExportedSpan> trace = otlp.trace(traceId);
+            ExportedSpan root = trace.stream().filter(s -> s.name().equals("LIST " + ExampleUpstreams.PAYROLL)).findFirst()
+                    .orElseThrow(() -> new AssertionError("no LIST span in " + trace));
+            List<ExportedSpan> erpSpans = trace.stream().filter(s -> s.name().equals("DELIVER erp-api")).toList();
+            assertEquals(13, erpSpans.stream().filter(ExportedSpan::error).count(), erpSpans.toString());
+            assertTrue(erpSpans.stream().allMatch(s -> s.parentSpanId().equals(root.spanId())), trace.toString());
+            assertEquals(1, trace.stream().filter(s -> s.name().equals("DELIVER sftp") && !s.error()).count(),
+                    trace.toString());
         }
         assertEquals(0, replay.replayMatching(filter, 1000, true, "test", "again").count(), "nothing left dead");
     }
