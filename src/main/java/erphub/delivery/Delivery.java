@@ -3,12 +3,15 @@ package erphub.delivery;
 import erphub.routing.FileLogContext;
 import erphub.state.DeliveryLedger.DeliveryClaim;
 import erphub.state.FileRecord;
+import io.quarkus.runtime.annotations.RegisterForReflection;
 
 /**
  * One file version on its way to one destination, as a destination route works on it: the ledger's view of
  * the file plus the claim under which this worker may record the outcome. No bytes: those are read from the
  * archive by the destination's route.
  */
+// Read by the routes' simple expressions (${body.x}) reflectively, also in the native executable.
+@RegisterForReflection
 public record Delivery(DeliveryClaim claim, FileRecord file) {
 
     public String destination() {

@@ -7,11 +7,14 @@ import jakarta.inject.Named;
 
 import erphub.state.DeliveryLedger.DeliveryClaim;
 import erphub.state.Fanout;
+import io.quarkus.runtime.annotations.RegisterForReflection;
 
 /**
  * FAN-OUT's two questions (route {@code erphub-fan-out} and the destination template): to which destination
  * queues a file's open deliveries go (the recipient list), and which of them a destination's route takes.
  */
+// Camel finds the methods the routes call (bean/method steps) reflectively, also in the native executable.
+@RegisterForReflection
 @ApplicationScoped
 @Named("fanOut")
 public class FanOut {

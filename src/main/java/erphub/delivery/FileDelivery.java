@@ -21,12 +21,15 @@ import erphub.state.FileState;
 import erphub.state.LedgerQueries;
 import erphub.state.StaleClaimException;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.annotations.RegisterForReflection;
 
 /**
  * The ledger steps of the destination routes (routes/erphub-delivery.yaml): a worker's claim on its delivery,
  * every attempt's outcome (DELIVERED, RETRYING, DEAD), the file settling with its last delivery, and the sweep
  * that takes over deliveries whose node went away.
  */
+// Camel finds the methods the routes call (bean/method steps) reflectively, also in the native executable.
+@RegisterForReflection
 @ApplicationScoped
 @Named("fileDelivery")
 public class FileDelivery {

@@ -30,6 +30,7 @@ import erphub.state.FileRecord;
 import erphub.state.FileState;
 import erphub.state.LedgerQueries;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.annotations.RegisterForReflection;
 
 /**
  * The event messages of the events routes (routes/erphub-events.yaml) and the Kafka destination's records, all
@@ -38,6 +39,8 @@ import io.micrometer.core.instrument.MeterRegistry;
  * {@code file.available}. Each step makes the message body and its headers (the tenant as the Kafka key, the
  * type) from the ledger; everything else the exchange carried is dropped, so nothing internal leaves with it.
  */
+// Camel finds the methods the routes call (bean/method steps) reflectively, also in the native executable.
+@RegisterForReflection
 @ApplicationScoped
 @Named("fileEvents")
 public class FileEvents {

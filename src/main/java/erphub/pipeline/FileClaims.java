@@ -24,6 +24,7 @@ import erphub.upstream.FileDescriptor;
 import erphub.upstream.UpstreamPolls;
 import erphub.upstream.UpstreamSpec;
 import erphub.upstream.UpstreamSpecs;
+import io.quarkus.runtime.annotations.RegisterForReflection;
 
 /**
  * CLAIM, as the repository of the upstream route's {@code idempotentConsumer}: the ledger. Adding a listed file's
@@ -31,6 +32,8 @@ import erphub.upstream.UpstreamSpecs;
  * or one already processed, is a duplicate and skipped); the claimed file becomes the message body. When the
  * hand-off fails, removing the key hands the claim back at once so the next poll claims it again.
  */
+// Camel finds the methods the routes call (bean/method steps) reflectively, also in the native executable.
+@RegisterForReflection
 @ApplicationScoped
 @Named("fileClaims")
 public class FileClaims extends ServiceSupport implements IdempotentRepository {

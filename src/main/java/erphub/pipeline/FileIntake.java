@@ -23,12 +23,15 @@ import erphub.upstream.UpstreamPolls;
 import erphub.upstream.UpstreamSpec;
 import erphub.upstream.UpstreamSpecs;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.annotations.RegisterForReflection;
 
 /**
  * The intake route's own steps (routes/erphub-intake.yaml): the claimed file's identity for the steps after it,
  * the checks that need no download, the ledger's record of the archived file, and the ends a file's intake can
  * come to (REJECTED, DEAD_LETTERED, handed back while its upstream's circuit is open, superseded).
  */
+// Camel finds the methods the routes call (bean/method steps) reflectively, also in the native executable.
+@RegisterForReflection
 @ApplicationScoped
 @Named("fileIntake")
 public class FileIntake {

@@ -10,12 +10,15 @@ import org.apache.camel.Exchange;
 
 import erphub.upstream.UpstreamSpec.FileChecks;
 import erphub.upstream.UpstreamSpecs;
+import io.quarkus.runtime.annotations.RegisterForReflection;
 
 /**
  * VALIDATE: the checks an upstream declares before fan-out. The content checks use what the archive step saw
  * as the bytes passed (the first bytes, the streaming JSON parser's verdict), so validating reads nothing again.
  * A failed check is the reason the file is REJECTED and delivered nowhere.
  */
+// Camel finds the methods the routes call (bean/method steps) reflectively, also in the native executable.
+@RegisterForReflection
 @ApplicationScoped
 @Named("fileValidation")
 public class FileValidation {

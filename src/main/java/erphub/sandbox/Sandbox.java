@@ -38,6 +38,7 @@ import erphub.sandbox.SandboxCatalog.SampleFile;
 import erphub.state.FileKey;
 import erphub.state.LedgerQueries;
 import erphub.tenant.CredentialStore;
+import io.quarkus.arc.properties.UnlessBuildProperty;
 import io.quarkus.runtime.StartupEvent;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -62,6 +63,8 @@ import io.vertx.ext.web.handler.BodyHandler;
  * localhost. The example routes, tenants and destinations point here by default, so files flow at once.
  */
 @ApplicationScoped
+// A JVM piece (its SFTP server is Apache MINA SSHD): not in the native executable, which is for prod (NativeLimits).
+@UnlessBuildProperty(name = "quarkus.native.enabled", stringValue = "true", enableIfMissing = true)
 public class Sandbox {
 
     private static final Logger LOG = Logger.getLogger(Sandbox.class);

@@ -19,6 +19,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Named;
 
 import erphub.config.ErphubConfig;
+import io.quarkus.runtime.annotations.RegisterForReflection;
 
 /**
  * Claims and leases: who may work on a file version. Claiming is an atomic insert guarded by the ledger's
@@ -26,6 +27,8 @@ import erphub.config.ErphubConfig;
  * lease that a live node renews (heartbeat) and that, once ended, lets another attempt resume the file (its
  * attempt number fences the old one out).
  */
+// Camel finds the methods the routes call (bean/method steps) reflectively, also in the native executable.
+@RegisterForReflection
 @ApplicationScoped
 @Named("claimStore")
 public class ClaimStore {

@@ -16,6 +16,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Named;
 
 import erphub.config.ErphubConfig;
+import io.quarkus.runtime.annotations.RegisterForReflection;
 
 /**
  * The fan-out half of the ledger: one delivery per (file version, destination), each with its own state
@@ -24,6 +25,8 @@ import erphub.config.ErphubConfig;
  * {@link StaleClaimException}. When a file's last delivery settles, the file settles in the same transaction:
  * DELIVERED, PARTIALLY_DELIVERED (some dead) or DEAD_LETTERED (all dead).
  */
+// Camel finds the methods the routes call (bean/method steps) reflectively, also in the native executable.
+@RegisterForReflection
 @ApplicationScoped
 @Named("deliveryLedger")
 public class DeliveryLedger {

@@ -25,6 +25,7 @@ import org.apache.camel.quarkus.main.events.BeforeStart;
 import org.jboss.logging.Logger;
 
 import erphub.config.ErphubConfig;
+import io.quarkus.runtime.annotations.RegisterForReflection;
 
 /**
  * The tenants, from the registry file ({@code erphub.tenants.registry-file}, a mounted ConfigMap in
@@ -34,6 +35,8 @@ import erphub.config.ErphubConfig;
  * running set stays and the rejection is logged and shown in health. The pipeline reads the current set on
  * every poll, so a tenant added, changed or disabled takes effect on the next cycle.
  */
+// Camel finds the methods the routes call (bean/method steps) reflectively, also in the native executable.
+@RegisterForReflection
 @ApplicationScoped
 @Named("tenantRegistry")
 public class TenantRegistry {

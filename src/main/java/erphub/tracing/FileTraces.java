@@ -21,6 +21,7 @@ import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
 import io.opentelemetry.context.Context;
 import io.opentelemetry.context.propagation.TextMapGetter;
+import io.quarkus.runtime.annotations.RegisterForReflection;
 
 /**
  * A trace per file: its LIST (from the start of the listing that found it) and CLAIM begin a trace of its own,
@@ -30,6 +31,8 @@ import io.opentelemetry.context.propagation.TextMapGetter;
  * run hours after the poll (retries, replays); a trace per poll would mix them all. With tracing off
  * ({@code quarkus.otel.sdk.disabled}) the tracer is a no-op and every traceparent is null.
  */
+// Camel finds the methods the routes call (bean/method steps) reflectively, also in the native executable.
+@RegisterForReflection
 @ApplicationScoped
 @Named("fileTraces")
 public class FileTraces {

@@ -1,8 +1,11 @@
 package erphub.upstream;
 
 import erphub.state.FileKey;
+import io.quarkus.runtime.annotations.RegisterForReflection;
 
 /** One file as an upstream's list describes it, for one tenant. */
+// Read by the routes' simple expressions (${body.x}) reflectively, also in the native executable.
+@RegisterForReflection
 public record FileDescriptor(
         String tenant,
         String upstream,

@@ -27,12 +27,15 @@ import com.jayway.jsonpath.spi.mapper.JacksonMappingProvider;
 import erphub.config.ErphubConfig;
 import erphub.state.ClaimStore;
 import erphub.state.PollStateStore;
+import io.quarkus.runtime.annotations.RegisterForReflection;
 
 /**
  * The paging of an upstream's list (what YAML cannot say cleanly): the first page's URL, then for each page
  * its file descriptors, only those the ledger does not settle yet (one query per page, so memory and the ledger
  * work do not grow with the list), and the next page's URL, which ends the route's loop when there is none.
  */
+// Camel finds the methods the routes call (bean/method steps) reflectively, also in the native executable.
+@RegisterForReflection
 @ApplicationScoped
 @Named("upstreamListing")
 public class UpstreamListing {

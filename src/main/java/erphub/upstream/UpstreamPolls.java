@@ -25,11 +25,14 @@ import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.quarkus.vertx.http.HttpServerStart;
+import io.quarkus.runtime.annotations.RegisterForReflection;
 
 /**
  * The steps around one upstream's LIST (kamelet erphub-upstream-source): which tenants a tick polls, the start
  * of each tenant's listing, and its outcome in the ledger ({@code upstream_poll}), in health and in the metrics.
  */
+// Camel finds the methods the routes call (bean/method steps) reflectively, also in the native executable.
+@RegisterForReflection
 @ApplicationScoped
 @Named("upstreamPolls")
 public class UpstreamPolls {

@@ -174,6 +174,11 @@ class DeliveryPipelinesTest {
         Job nativeSources = runningOne(jobs, readme.nativeSources());
         assertTrue(nativeSources.condition() == null || nativeSources.condition().isBlank(),
                 which + ": the sources-only native check needs no builder and always runs: " + nativeSources.condition());
+        List<String> nativeSteps = nativeSources.commands();
+        int built = nativeSteps.indexOf(readme.nativeSources());
+        assertTrue(built >= 0 && nativeSteps.subList(built, nativeSteps.size()).contains(".ci/native-sources-check"),
+                which + ": what the native-image inputs hold is checked after they are generated: " + nativeSteps);
+        assertTrue(Files.isExecutable(Path.of(".ci/native-sources-check")));
 
         Job jvm = runningOne(jobs, "docker build -f src/main/docker/Dockerfile.jvm");
         assertTrue(jvm.runs(readme.pack()), which + ": the image is built from the README's package command");
