@@ -142,12 +142,15 @@ public interface ErphubConfig {
     }
 
     interface State {
-        /** How long a claim keeps other instances off a file before it may be resumed. */
-        @WithDefault("PT10M")
+        /**
+         * How long a claim keeps other instances off a file before it may be resumed: how long another replica
+         * waits for a dead one's work (a restarted process with the same node id takes its own back at once).
+         */
+        @WithDefault("PT60S")
         Duration claimLease();
 
-        /** Milliseconds between renewals of this node's claims; well under the lease. */
-        @WithDefault("60000")
+        /** Milliseconds between renewals of this node's claims; at most a third of the lease (checked at start). */
+        @WithDefault("20000")
         long claimHeartbeat();
     }
 

@@ -1,14 +1,21 @@
 package erphub.state;
 
+import java.time.Duration;
+
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
 import org.apache.camel.quarkus.main.events.AfterStop;
+import org.apache.camel.quarkus.main.events.BeforeStart;
 import org.jboss.logging.Logger;
 
+import erphub.config.ErphubConfig;
+
 /**
- * On a graceful stop, hands this process's unfinished claims back at once instead of letting them sit
- * until their leases end (10 minutes by default): the in-process hand-off that held them is gone.
+ * Claims across a process's life. Before the routes start, the claims and queued deliveries that earlier runs of
+ * this node id still hold (a `kill -9`, an OOM kill, a lost pod restarted under its name) are taken back at once:
+ * their work died with that process, and the next poll and the delivery sweeper pick them up in seconds instead of
+ * after the lease. On a graceful stop, this process's own unfinished claims are handed back the same way.
  */
 @ApplicationScoped
 public class ClaimRelease {
@@ -17,10 +24,22 @@ public class ClaimRelease {
 
     private final ClaimStore store;
     private final DeliveryLedger deliveries;
+    private final ErphubConfig config;
 
-    public ClaimRelease(ClaimStore store, DeliveryLedger deliveries) {
+    public ClaimRelease(ClaimStore store, DeliveryLedger deliveries, ErphubConfig config) {
         this.store = store;
         this.deliveries = deliveries;
+        this.config = config;
+    }
+
+    void beforeCamelStarts(@Observes BeforeStart event) {
+        checkHeartbeat(config.state().claimLease(), Duration.ofMillis(config.state().claimHeartbeat()));
+        int claims = store.releaseEarlierRunsOfThisNode();
+        int queued = deliveries.releaseEarlierRunsOfThisNode();
+        if (claims + queued > 0) {
+            LOG.infof("Took back %d claims and %d deliveries that an earlier run of node %s left unfinished",
+                    claims, queued, config.nodeId());
+        }
     }
 
     void afterCamelStopped(@Observes AfterStop event) {
@@ -33,6 +52,18 @@ public class ClaimRelease {
             }
         } catch (StateStoreException e) {
             LOG.warnf("Claims not released at shutdown (they expire with their leases): %s", e.getMessage());
+        }
+    }
+
+    /**
+     * A lease the heartbeat cannot keep would let other nodes take over live work all the time: at most a third of
+     * the lease, so one late or failed renewal does not lose it.
+     */
+    static void checkHeartbeat(Duration lease, Duration heartbeat) {
+        if (heartbeat.isZero() || heartbeat.isNegative() || heartbeat.multipliedBy(3).compareTo(lease) > 0) {
+            throw new IllegalStateException("erphub.state.claim-heartbeat (" + heartbeat.toMillis()
+                    + " ms) must be positive and at most a third of erphub.state.claim-lease (" + lease
+                    + "), or live claims would expire between two renewals");
         }
     }
 }

@@ -190,6 +190,28 @@ public class ClaimStore {
         }
     }
 
+    /**
+     * At start: ends the leases that earlier runs of this node id (a process killed or lost, restarted under the
+     * same pod or host name) still hold on files not yet archived. Their work died with that process; without
+     * this the files would wait out the lease. Node ids are unique per live process, so no live run is cut off.
+     */
+    public int releaseEarlierRunsOfThisNode() {
+        Instant now = LedgerSql.now();
+        try (Connection c = db.connection();
+                PreparedStatement ps = c.prepareStatement(
+                        "UPDATE file_version SET lease_until = ? WHERE claimed_by LIKE ? ESCAPE '!' AND claimed_by <> ?"
+                                + " AND state IN ('DISCOVERED', 'DOWNLOADED') AND lease_until > ?")) {
+            ps.setTimestamp(1, Timestamp.from(now.minusSeconds(1)));
+            ps.setString(2, LedgerSql.runsOf(config.nodeId()));
+            ps.setString(3, owner);
+            ps.setTimestamp(4, Timestamp.from(now));
+            return ps.executeUpdate();
+        } catch (SQLException e) {
+            throw new StateStoreException("cannot take back the claims of earlier runs of " + config.nodeId() + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
     /** Whether any file of the tenant and upstream is claimed but not yet archived (or finished). */
     public boolean hasUnfinished(String tenant, String upstream) {
         try (Connection c = db.connection();

@@ -25,6 +25,14 @@ final class LedgerSql {
         return CLOCK.instant().truncatedTo(ChronoUnit.MILLIS);
     }
 
+    /**
+     * A LIKE pattern for the claim owners of every run of {@code nodeId} ({@code <node id>#<run>}), the node id's
+     * own wildcards escaped with {@code !} (use {@code ESCAPE '!'}).
+     */
+    static String runsOf(String nodeId) {
+        return nodeId.replace("!", "!!").replace("%", "!%").replace("_", "!_") + "#%";
+    }
+
     static String truncate(String s) {
         return s == null || s.length() <= DETAIL_MAX ? s : s.substring(0, DETAIL_MAX);
     }

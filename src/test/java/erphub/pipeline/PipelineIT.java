@@ -108,8 +108,10 @@ class PipelineIT {
         try {
             Path work = TestServers.scratchDir("crash-");
             Path archive = work.resolve("data/archive/crash/payroll-exports");
+            // A ten-minute lease: the restarted process (same node id) must take its dead run's claims back at once,
+            // not wait it out (it would, before erphub.state.ClaimRelease took them back at start).
             Map<String, String> config = tenantConfig(List.of("crash"), onPostgres(url, Map.of(
-                    "erphub.state.claim-lease", "PT5S", "erphub.state.claim-heartbeat", "1000")));
+                    "erphub.state.claim-lease", "PT10M", "erphub.node-id", "crash-node")));
             try (PackagedApp app = PackagedApp.start(work, config)) {
                 app.awaitReady(Duration.ofSeconds(60));
                 await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
@@ -123,6 +125,8 @@ class PipelineIT {
                     app.awaitReady(Duration.ofSeconds(60));
                     await().atMost(Duration.ofSeconds(90)).until(
                             () -> single(c, "SELECT COUNT(*) FROM file_version WHERE state = 'ARCHIVED'") == count);
+                    assertTrue(app.output().contains("that an earlier run of node crash-node left unfinished"),
+                            app.output());
                 }
                 assertEquals(count, single(c, "SELECT COUNT(*) FROM file_version"), "one ledger row per file");
                 assertEquals(0, single(c, "SELECT COUNT(*) FROM (SELECT file_id FROM file_transition WHERE to_state = 'ARCHIVED'"
@@ -147,8 +151,8 @@ class PipelineIT {
         try {
             Path work = TestServers.scratchDir("graceful-");
             Path archive = work.resolve("data/archive/stop/payroll-exports");
-            // The default 10-minute lease: without the release the restarted node would wait that long.
-            Map<String, String> config = tenantConfig(List.of("stop"), onPostgres(url, Map.of()));
+            // A 10-minute lease: without the release the restarted node would wait that long.
+            Map<String, String> config = tenantConfig(List.of("stop"), onPostgres(url, Map.of("erphub.state.claim-lease", "PT10M")));
             try (PackagedApp app = PackagedApp.start(work, config)) {
                 app.awaitReady(Duration.ofSeconds(60));
                 await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))

@@ -42,6 +42,9 @@ class FileStateStoreTest {
     ClaimStore claims;
 
     @Inject
+    DeliveryLedger deliveries;
+
+    @Inject
     FileLedger ledger;
 
     @Inject
@@ -193,6 +196,70 @@ class FileStateStoreTest {
                 "an expired claim may already belong to another node: it is not revived");
     }
 
+    /**
+     * A process killed with its work in memory and restarted under the same node id: the claims and queued
+     * deliveries of its earlier run are taken back at once, not after the lease; other nodes' and its own live ones
+     * keep theirs.
+     */
+    @Test
+    void anEarlierRunOfThisNodeGivesBackItsClaimsAndDeliveriesButNoOtherNodeDoes() throws SQLException {
+        Claim earlier = claims.claim(newKey("v1"), "earlier.csv", null, null, null).orElseThrow();
+        Claim otherNode = claims.claim(newKey("v1"), "other.csv", null, null, null).orElseThrow();
+        Claim lookalike = claims.claim(newKey("v1"), "lookalike.csv", null, null, null).orElseThrow();
+        Claim mine = claims.claim(newKey("v1"), "mine.csv", null, null, null).orElseThrow();
+        Instant inTenMinutes = Instant.now().plusSeconds(600);
+        holdFor(earlier.fileId(), "erphub-test#earlier-run", inTenMinutes);
+        holdFor(otherNode.fileId(), "node-b#1", inTenMinutes);
+        // A node id that merely begins like this one's is another node.
+        holdFor(lookalike.fileId(), "erphub-test-2#1", inTenMinutes);
+        insertDelivery(earlier.fileId(), "erp-api", "erphub-test#earlier-run", inTenMinutes);
+        insertDelivery(otherNode.fileId(), "erp-api", "node-b#1", inTenMinutes);
+        try {
+            assertTrue(claims.releaseEarlierRunsOfThisNode() >= 1);
+            assertTrue(deliveries.releaseEarlierRunsOfThisNode() >= 1);
+
+            Instant now = Instant.now();
+            assertTrue(store.find(earlier.fileId()).orElseThrow().leaseUntil().isBefore(now));
+            assertTrue(store.find(otherNode.fileId()).orElseThrow().leaseUntil().isAfter(now), "another node's claim");
+            assertTrue(store.find(lookalike.fileId()).orElseThrow().leaseUntil().isAfter(now), "erphub-test-2's claim");
+            assertTrue(store.find(mine.fileId()).orElseThrow().leaseUntil().isAfter(now), "this run's own claim");
+            assertTrue(deliveryLease(earlier.fileId()).isBefore(now), "the earlier run's queued delivery");
+            assertTrue(deliveryLease(otherNode.fileId()).isAfter(now), "another node's delivery");
+
+            Claim resumed = claims.claim(store.find(earlier.fileId()).orElseThrow().key(), "earlier.csv", null, null, null)
+                    .orElseThrow(() -> new AssertionError("the next poll resumes the earlier run's file at once"));
+            assertEquals(2, resumed.attempt());
+        } finally {
+            deleteDeliveries(earlier.fileId(), otherNode.fileId());
+        }
+    }
+
+    @Test
+    void aNodeIdsOwnWildcardsMatchOnlyThemselves() throws SQLException {
+        String pattern = LedgerSql.runsOf("pod_1%!");
+        try (Connection c = db.connection(); PreparedStatement ps = c.prepareStatement(
+                "SELECT CASE WHEN CAST(? AS VARCHAR(64)) LIKE CAST(? AS VARCHAR(64)) ESCAPE '!' THEN 1 ELSE 0 END")) {
+            for (String owner : List.of("pod_1%!#run", "podX1%!#run", "pod_1abc!#run", "pod_1%!", "pod_1%!x#run")) {
+                ps.setString(1, owner);
+                ps.setString(2, pattern);
+                try (var rs = ps.executeQuery()) {
+                    rs.next();
+                    assertEquals(owner.equals("pod_1%!#run"), rs.getInt(1) == 1, owner);
+                }
+            }
+        }
+    }
+
+    @Test
+    void aHeartbeatThatCannotKeepTheLeaseIsRefusedAtStart() {
+        ClaimRelease.checkHeartbeat(java.time.Duration.ofSeconds(60), java.time.Duration.ofSeconds(20));
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> ClaimRelease.checkHeartbeat(java.time.Duration.ofSeconds(60), java.time.Duration.ofSeconds(30)));
+        assertTrue(e.getMessage().contains("erphub.state.claim-heartbeat"), e.getMessage());
+        assertThrows(IllegalStateException.class,
+                () -> ClaimRelease.checkHeartbeat(java.time.Duration.ofSeconds(60), java.time.Duration.ZERO));
+    }
+
     @Test
     void anArchivedFileIsNeverClaimedAgainEvenAfterItsLease() throws SQLException {
         FileKey key = newKey("v1");
@@ -268,6 +335,53 @@ class FileStateStoreTest {
             ps.setTimestamp(1, Timestamp.from(Instant.now().minusSeconds(1)));
             ps.setLong(2, fileId);
             assertEquals(1, ps.executeUpdate());
+        }
+    }
+
+    private void holdFor(long fileId, String owner, Instant leaseUntil) throws SQLException {
+        try (Connection c = db.connection(); PreparedStatement ps = c.prepareStatement(
+                "UPDATE file_version SET claimed_by = ?, lease_until = ? WHERE id = ?")) {
+            ps.setString(1, owner);
+            ps.setTimestamp(2, Timestamp.from(leaseUntil));
+            ps.setLong(3, fileId);
+            assertEquals(1, ps.executeUpdate());
+        }
+    }
+
+    private void insertDelivery(long fileId, String destination, String owner, Instant leaseUntil) throws SQLException {
+        try (Connection c = db.connection(); PreparedStatement ps = c.prepareStatement(
+                "INSERT INTO file_delivery (file_id, destination, state, claimed_by, lease_until, created_at, updated_at)"
+                        + " VALUES (?, ?, 'PENDING', ?, ?, ?, ?)")) {
+            Timestamp now = Timestamp.from(Instant.now());
+            ps.setLong(1, fileId);
+            ps.setString(2, destination);
+            ps.setString(3, owner);
+            ps.setTimestamp(4, Timestamp.from(leaseUntil));
+            ps.setTimestamp(5, now);
+            ps.setTimestamp(6, now);
+            ps.executeUpdate();
+        }
+    }
+
+    private Instant deliveryLease(long fileId) throws SQLException {
+        try (Connection c = db.connection(); PreparedStatement ps = c.prepareStatement(
+                "SELECT lease_until FROM file_delivery WHERE file_id = ?")) {
+            ps.setLong(1, fileId);
+            try (var rs = ps.executeQuery()) {
+                assertTrue(rs.next());
+                return rs.getTimestamp(1).toInstant();
+            }
+        }
+    }
+
+    // The application's sweeper would take the released one over and try to deliver a file that was never archived.
+    private void deleteDeliveries(long... fileIds) throws SQLException {
+        try (Connection c = db.connection(); PreparedStatement ps = c.prepareStatement(
+                "DELETE FROM file_delivery WHERE file_id = ?")) {
+            for (long id : fileIds) {
+                ps.setLong(1, id);
+                ps.executeUpdate();
+            }
         }
     }
 
