@@ -190,6 +190,27 @@ class UpstreamResilienceTest {
         await().atMost(COOL_DOWN.multipliedBy(3)).until(() -> "CLOSED".equals(circuit()));
     }
 
+    /**
+     * One tenant's listing takes 5 s under a 1 s poll interval (every tenant's listing waits for it: one tick lists
+     * them one after the other). The ticks that came late meanwhile are skipped, not fired back to back after it:
+     * another tenant sees about one list call a second right after (Quartz's default 60 s misfire threshold fired
+     * the five late ticks at once).
+     */
+    @Test
+    @Order(4)
+    void aListingThatOverrunsTheIntervalIsFollowedByTheNextTickNotByTheLateOnesAtOnce() throws Exception {
+        upstream.slowNextList("initech", Duration.ofSeconds(5));
+        assertTrue(upstream.awaitSlowListAnswered(Duration.ofSeconds(20)), "the slow listing happened");
+        upstream.resetCounts();
+        long started = System.nanoTime();
+        Thread.sleep(3000);
+        double seconds = (System.nanoTime() - started) / 1e9;
+        int calls = upstream.requests("acme");
+        System.out.printf("[%s] list calls of another tenant in the %.1f s after a 5 s listing (1 s interval): %d%n",
+                getClass().getSimpleName(), seconds, calls);
+        assertTrue(calls <= seconds + 2, calls + " list calls in " + seconds + " s: the late ticks fired at once");
+    }
+
     private void awaitDelivered(List<GeneratedFile> files, Duration atMost) {
         await().atMost(atMost).pollInterval(Duration.ofMillis(250)).until(() -> files.stream().allMatch(f -> {
             FileRecord row = ledger.find(key(f)).orElse(null);

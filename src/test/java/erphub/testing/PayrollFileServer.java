@@ -39,6 +39,8 @@ public final class PayrollFileServer implements AutoCloseable {
     private volatile double failureRate;
     private volatile java.util.Set<String> failingTenants = java.util.Set.of();
     private volatile java.time.Instant downUntil = java.time.Instant.MIN;
+    private final Map<String, java.time.Duration> slowNextList = new ConcurrentHashMap<>();
+    private final java.util.concurrent.CountDownLatch slowListAnswered = new java.util.concurrent.CountDownLatch(1);
 
     public PayrollFileServer() throws IOException {
         server = HttpServer.create(new InetSocketAddress(TestServers.LOOPBACK, 0), 64);
@@ -80,6 +82,16 @@ public final class PayrollFileServer implements AutoCloseable {
     /** The file's downloads answer {@code 503} with {@code Retry-After: 1} for this long after its first request. */
     public void failDownloadFor(String id, java.time.Duration failing) {
         downloadFailingFor.put(id, failing);
+    }
+
+    /** The tenant's next list call answers only after {@code delay}: a listing that overruns its poll interval. */
+    public void slowNextList(String tenant, java.time.Duration delay) {
+        slowNextList.put(tenant, delay);
+    }
+
+    /** Waits until the slow list call has been answered. */
+    public boolean awaitSlowListAnswered(java.time.Duration timeout) throws InterruptedException {
+        return slowListAnswered.await(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
     /** Requests (lists and downloads) made for the tenant's files since the last {@link #resetCounts()}. */
@@ -160,6 +172,14 @@ public final class PayrollFileServer implements AutoCloseable {
                     unavailable(exchange, tenant);
                     return;
                 }
+                java.time.Duration slow = slowNextList.remove(tenant);
+                if (slow != null) {
+                    try {
+                        Thread.sleep(slow.toMillis());
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
                 StringBuilder json = new StringBuilder("{\"exports\":[");
                 List<GeneratedFile> files = byTenant.getOrDefault(tenant, List.of());
                 for (int i = 0; i < files.size(); i++) {
@@ -174,6 +194,9 @@ public final class PayrollFileServer implements AutoCloseable {
                 exchange.getResponseHeaders().add("Content-Type", "application/json");
                 exchange.sendResponseHeaders(200, body.length);
                 exchange.getResponseBody().write(body);
+                if (slow != null) {
+                    slowListAnswered.countDown();
+                }
                 return;
             }
             if (path.startsWith("/payroll/v2/exports/") && path.endsWith("/content")) {
