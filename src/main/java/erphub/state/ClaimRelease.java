@@ -15,7 +15,8 @@ import erphub.config.ErphubConfig;
  * Claims across a process's life. Before the routes start, the claims and queued deliveries that earlier runs of
  * this node id still hold (a `kill -9`, an OOM kill, a lost pod restarted under its name) are taken back at once:
  * their work died with that process, and the next poll and the delivery sweeper pick them up in seconds instead of
- * after the lease. On a graceful stop, this process's own unfinished claims are handed back the same way.
+ * after the lease. The same goes for the (upstream, tenant) pairs it polled ({@link PollLeases}). On a graceful stop,
+ * this process's own unfinished claims, queued deliveries and polls are handed back the same way.
  */
 @ApplicationScoped
 public class ClaimRelease {
@@ -24,11 +25,13 @@ public class ClaimRelease {
 
     private final ClaimStore store;
     private final DeliveryLedger deliveries;
+    private final PollLeases polls;
     private final ErphubConfig config;
 
-    public ClaimRelease(ClaimStore store, DeliveryLedger deliveries, ErphubConfig config) {
+    public ClaimRelease(ClaimStore store, DeliveryLedger deliveries, PollLeases polls, ErphubConfig config) {
         this.store = store;
         this.deliveries = deliveries;
+        this.polls = polls;
         this.config = config;
     }
 
@@ -36,9 +39,10 @@ public class ClaimRelease {
         checkHeartbeat(config.state().claimLease(), Duration.ofMillis(config.state().claimHeartbeat()));
         int claims = store.releaseEarlierRunsOfThisNode();
         int queued = deliveries.releaseEarlierRunsOfThisNode();
-        if (claims + queued > 0) {
-            LOG.infof("Took back %d claims and %d deliveries that an earlier run of node %s left unfinished",
-                    claims, queued, config.nodeId());
+        int pairs = polls.releaseEarlierRunsOfThisNode();
+        if (claims + queued + pairs > 0) {
+            LOG.infof("Took back %d claims, %d deliveries and %d polls that an earlier run of node %s left unfinished",
+                    claims, queued, pairs, config.nodeId());
         }
     }
 
@@ -46,9 +50,10 @@ public class ClaimRelease {
         try {
             int released = store.releaseLeasesHeldByThisNode();
             int queued = deliveries.releaseLeasesHeldByThisNode();
-            if (released + queued > 0) {
-                LOG.infof("Released %d unfinished claims and %d queued deliveries for other nodes or the next start",
-                        released, queued);
+            int pairs = polls.releaseHeldByThisNode();
+            if (released + queued + pairs > 0) {
+                LOG.infof("Released %d unfinished claims, %d queued deliveries and %d polls for other nodes or the next"
+                        + " start", released, queued, pairs);
             }
         } catch (StateStoreException e) {
             LOG.warnf("Claims not released at shutdown (they expire with their leases): %s", e.getMessage());

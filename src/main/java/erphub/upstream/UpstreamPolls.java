@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.Date;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -19,6 +20,7 @@ import org.apache.camel.Exchange;
 import org.jboss.logging.Logger;
 
 import erphub.routing.FileLogContext;
+import erphub.state.PollLeases;
 import erphub.state.PollStateStore;
 import erphub.tenant.TenantDirectory;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
@@ -41,6 +43,10 @@ public class UpstreamPolls {
     public static final String UPSTREAM = "erphubUpstream";
     public static final String TENANT = "erphubTenant";
     public static final String STARTED = "erphubPollStarted";
+    /** The quartz trigger's next fire time (a Date), kept from its header: this replica's pairs are leased past it. */
+    public static final String NEXT_POLL = "erphubNextPoll";
+    /** The least a poll lease outlasts the holder's next poll: a busy holder is late by some seconds. */
+    static final Duration LEASE_MARGIN = Duration.ofSeconds(10);
     /** Files claimed by the tenant's listing so far: one counter object, shared by the split's copies. */
     public static final String CLAIMED = "erphubPollClaimed";
 
@@ -48,6 +54,7 @@ public class UpstreamPolls {
     private final UpstreamSpecs specs;
     private final UpstreamListing listing;
     private final PollStateStore polls;
+    private final PollLeases leases;
     private final MeterRegistry meters;
     /** The latest poll outcome per "upstream/tenant", kept in memory so health never queries a database. */
     private final Map<String, LastPoll> lastPolls = new ConcurrentHashMap<>();
@@ -62,11 +69,12 @@ public class UpstreamPolls {
     }
 
     public UpstreamPolls(TenantDirectory tenants, UpstreamSpecs specs, UpstreamListing listing, PollStateStore polls,
-            MeterRegistry meters) {
+            PollLeases leases, MeterRegistry meters) {
         this.tenants = tenants;
         this.specs = specs;
         this.listing = listing;
         this.polls = polls;
+        this.leases = leases;
         this.meters = meters;
     }
 
@@ -91,8 +99,10 @@ public class UpstreamPolls {
     }
 
     /**
-     * The tenants this tick polls: enabled and subscribed now. Each tick starts one tenant further along, so the
-     * one call a half-open circuit lets through (and the first slot of every tick) goes to each tenant in turn.
+     * The tenants this tick polls: enabled and subscribed now, and not polled by another replica (each pair is listed
+     * by the holder of its poll lease, {@link PollLeases}; this replica keeps those it lists until past its next
+     * tick). Each tick starts one tenant further along, so the one call a half-open circuit lets through (and the
+     * first slot of every tick) goes to each tenant in turn.
      */
     public List<String> tenants(Exchange exchange) {
         if (!serving) {
@@ -104,7 +114,20 @@ public class UpstreamPolls {
             int tick = ticks.computeIfAbsent(upstream, u -> new AtomicInteger()).getAndIncrement();
             Collections.rotate(subscribed, -Math.floorMod(tick, subscribed.size()));
         }
-        return subscribed;
+        return leases.acquire(upstream, subscribed, leaseUntil(exchange.getProperty(NEXT_POLL, Date.class), Instant.now()));
+    }
+
+    /**
+     * Until when this replica keeps the pairs it lists: past its next poll by an interval (at least
+     * {@link #LEASE_MARGIN}), so the holder renews them in time and another replica takes them within about one
+     * interval once it is gone. Without a next poll (a cron that ends), a minute.
+     */
+    static Instant leaseUntil(Date nextPoll, Instant now) {
+        if (nextPoll == null || !nextPoll.toInstant().isAfter(now)) {
+            return now.plus(Duration.ofMinutes(1));
+        }
+        Duration interval = Duration.between(now, nextPoll.toInstant());
+        return nextPoll.toInstant().plus(interval.compareTo(LEASE_MARGIN) > 0 ? interval : LEASE_MARGIN);
     }
 
     /** The start of one tenant's listing: its first page (with the "since" watermark when the upstream takes one). */

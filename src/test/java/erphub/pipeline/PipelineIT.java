@@ -9,6 +9,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -38,7 +40,7 @@ import no.nav.security.mock.oauth2.MockOAuth2Server;
 
 /**
  * The packaged jar moving files between real servers the way it runs in production: a file three times the heap
- * (384 MiB through 128 MiB), a crash in the middle of a run, and two instances sharing one PostgreSQL.
+ * (384 MiB through 128 MiB), a crash in the middle of a run, and two instances sharing one PostgreSQL (and its polls).
  */
 class PipelineIT {
 
@@ -194,6 +196,31 @@ class PipelineIT {
                     await().atMost(Duration.ofSeconds(90)).until(() ->
                             archivedFiles(workA.resolve("data/archive/shared/payroll-exports")).size()
                                     + archivedFiles(workB.resolve("data/archive/shared/payroll-exports")).size() == count);
+
+                    // One lister per (upstream, tenant): over a window, one instance lists the pair and the other
+                    // none, and the upstream sees the list calls of one instance polling every 300 ms.
+                    upstream.resetCounts();
+                    long[] before = {listings(a), listings(b)};
+                    long window = System.nanoTime();
+                    Thread.sleep(4000);
+                    long[] after = {listings(a), listings(b)};
+                    double windowTicks = (System.nanoTime() - window) / 1e9 / 0.3;
+                    int listCalls = upstream.requests("shared");
+                    assertTrue((after[0] > before[0]) != (after[1] > before[1]),
+                            "exactly one instance lists the pair: node-a " + before[0] + " -> " + after[0] + ", node-b "
+                                    + before[1] + " -> " + after[1]);
+                    assertTrue(listCalls <= windowTicks * 1.25 + 2, listCalls + " list calls in " + windowTicks + " ticks");
+
+                    // The lister dies: the other takes the pair over once its lease ends (its next tick + 10 s).
+                    PackagedApp holder = after[0] > before[0] ? a : b;
+                    PackagedApp survivor = holder == a ? b : a;
+                    long survivorBefore = listings(survivor);
+                    holder.kill();
+                    long killed = System.nanoTime();
+                    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+                            .until(() -> listings(survivor) > survivorBefore);
+                    System.out.printf("two instances: %d list calls in %.1f ticks of one; the survivor listed %.1f s"
+                            + " after the lister's kill -9%n", listCalls, windowTicks, (System.nanoTime() - killed) / 1e9);
                 }
             }
             try (Connection c = DriverManager.getConnection(url, "postgres", "")) {
@@ -210,6 +237,19 @@ class PipelineIT {
         } finally {
             postgres.stop();
         }
+    }
+
+    /** Listings of the payroll upstream this instance finished, from its Prometheus metrics. */
+    private static long listings(PackagedApp app) throws Exception {
+        HttpResponse<String> metrics = java.net.http.HttpClient.newHttpClient().send(
+                HttpRequest.newBuilder(java.net.URI.create(app.url("/q/metrics"))).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, metrics.statusCode());
+        return metrics.body().lines()
+                .filter(line -> line.startsWith("erphub_list_duration_seconds_count{")
+                        && line.contains("upstream=\"payroll-exports\""))
+                .mapToLong(line -> (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
+                .sum();
     }
 
     private static Map<String, String> onPostgres(String url, Map<String, String> extra) {

@@ -45,6 +45,12 @@ class FileStateStoreTest {
     DeliveryLedger deliveries;
 
     @Inject
+    PollLeases pollLeases;
+
+    @Inject
+    erphub.config.ErphubConfig config;
+
+    @Inject
     FileLedger ledger;
 
     @Inject
@@ -234,6 +240,63 @@ class FileStateStoreTest {
         }
     }
 
+    /** Poll coordination: each (upstream, tenant) is listed by one replica, until its lease ends. */
+    @Test
+    void eachPairIsPolledByTheOneReplicaHoldingItsLeaseUntilTheLeaseEnds() throws Exception {
+        String upstream = "coord-" + UUID.randomUUID().toString().substring(0, 8);
+        List<String> tenants = List.of("t1", "t2", "t3", "t4");
+        PollLeases other = new PollLeases(db, new ClaimStore(db, config), config);
+        Instant soon = Instant.now().plusSeconds(60);
+
+        assertEquals(List.of("t1", "t2"), pollLeases.acquire(upstream, List.of("t1", "t2"), soon));
+        assertEquals(List.of("t3", "t4"), other.acquire(upstream, tenants, soon), "the other replica gets the free pairs");
+        assertEquals(List.of("t1", "t2"), pollLeases.acquire(upstream, tenants, soon), "each keeps its own");
+        assertEquals(List.of(), other.acquire(upstream, List.of("t1", "t2"), soon));
+
+        // The holder of t3 and t4 stops (or is found dead at a restart): its pairs pass to the next poll.
+        endLeases(upstream, "t3", "t4");
+        assertEquals(tenants, pollLeases.acquire(upstream, tenants, soon));
+        assertEquals(List.of(), other.acquire(upstream, tenants, soon));
+        assertTrue(pollLeases.releaseHeldByThisNode() >= 4);
+        assertEquals(tenants, other.acquire(upstream, tenants, soon), "a graceful stop hands the pairs over at once");
+    }
+
+    @Test
+    void replicasPollingNewPairsAtOnceShareThemWithoutOverlap() throws Exception {
+        String upstream = "race-" + UUID.randomUUID().toString().substring(0, 8);
+        List<String> tenants = new ArrayList<>();
+        for (int i = 0; i < 60; i++) {
+            tenants.add("tenant-" + i);
+        }
+        List<PollLeases> replicas = List.of(pollLeases, new PollLeases(db, new ClaimStore(db, config), config),
+                new PollLeases(db, new ClaimStore(db, config), config));
+        Instant soon = Instant.now().plusSeconds(60);
+        ExecutorService pool = Executors.newFixedThreadPool(replicas.size());
+        try {
+            CountDownLatch start = new CountDownLatch(1);
+            List<Future<List<String>>> polled = new ArrayList<>();
+            for (PollLeases replica : replicas) {
+                polled.add(pool.submit(() -> {
+                    start.await();
+                    List<String> shuffled = new ArrayList<>(tenants);
+                    java.util.Collections.shuffle(shuffled);
+                    return replica.acquire(upstream, shuffled, soon);
+                }));
+            }
+            start.countDown();
+            List<String> all = new ArrayList<>();
+            for (Future<List<String>> f : polled) {
+                all.addAll(f.get());
+            }
+            all.sort(null);
+            List<String> expected = new ArrayList<>(tenants);
+            expected.sort(null);
+            assertEquals(expected, all, "every pair polled by exactly one replica");
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
     @Test
     void aNodeIdsOwnWildcardsMatchOnlyThemselves() throws SQLException {
         String pattern = LedgerSql.runsOf("pod_1%!");
@@ -335,6 +398,18 @@ class FileStateStoreTest {
             ps.setTimestamp(1, Timestamp.from(Instant.now().minusSeconds(1)));
             ps.setLong(2, fileId);
             assertEquals(1, ps.executeUpdate());
+        }
+    }
+
+    private void endLeases(String upstream, String... tenants) throws SQLException {
+        try (Connection c = db.connection(); PreparedStatement ps = c.prepareStatement(
+                "UPDATE poll_lease SET lease_until = ? WHERE upstream = ? AND tenant = ?")) {
+            for (String tenant : tenants) {
+                ps.setTimestamp(1, Timestamp.from(Instant.now().minusSeconds(1)));
+                ps.setString(2, upstream);
+                ps.setString(3, tenant);
+                assertEquals(1, ps.executeUpdate());
+            }
         }
     }
 
