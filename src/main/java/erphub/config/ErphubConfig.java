@@ -158,8 +158,21 @@ public interface ErphubConfig {
         /** Where the poll routes hand claimed files to the intake route ({@code seda:} in one process, {@code kafka:} across replicas). */
         String handoffUri();
 
-        /** The intake route's consumer of the hand-off. */
+        /**
+         * The intake route's consumer: this process's tenant-fair queue, in every profile (each tenant served in turn,
+         * at most its {@code maxConcurrentDownloads} at once).
+         */
         String consumerUri();
+
+        /** The producer side of that queue: where the hand-off (one process) or the relay (replicas) puts files. */
+        String queueUri();
+
+        /**
+         * Across replicas, the consumer of the Kafka hand-off that relays files into this replica's queue (a consumer
+         * group; the records are keyed by tenant, so a tenant's files reach one replica at a time). In one process an
+         * endpoint nothing sends to.
+         */
+        String relayUri();
 
         /** Redeliveries of a download after a transient failure (timeouts, 5xx, 429) before the file is dead-lettered. */
         @WithDefault("8")

@@ -180,7 +180,7 @@ public class InfrastructureProbes {
 
     /** One probe per Kafka cluster that erphub's endpoints use. */
     private List<Probe> kafkaProbes() {
-        List<String> uris = new ArrayList<>(List.of(config.intake().handoffUri(), config.intake().consumerUri(),
+        List<String> uris = new ArrayList<>(List.of(config.intake().handoffUri(), config.intake().relayUri(),
                 config.destinations().kafka().uri(), config.events().uri()));
         config.delivery().deadLetterUri().ifPresent(uris::add);
         Map<String, Properties> clusters = new LinkedHashMap<>();

@@ -103,7 +103,19 @@ public class FileClaims extends ServiceSupport implements IdempotentRepository {
      * hand-off waited longer than the lease), and then this copy of the work is dropped.
      */
     public boolean stillClaimed(Exchange exchange) {
-        ClaimedFile file = exchange.getProperty(FileIntake.CLAIMED_FILE, ClaimedFile.class);
+        return held(exchange.getProperty(FileIntake.CLAIMED_FILE, ClaimedFile.class));
+    }
+
+    /**
+     * A file relayed from the Kafka hand-off into this replica's queue: its claim passes to this replica now, so
+     * that if the replica dies with the file in its queue the lease ends and the file is resumed (the lister's
+     * heartbeat would otherwise keep it alive and stuck). False when the claim was superseded.
+     */
+    public boolean relayed(Exchange exchange) {
+        return held(exchange.getMessage().getBody(ClaimedFile.class));
+    }
+
+    private boolean held(ClaimedFile file) {
         if (claims.renewLease(file.fileId(), file.attempt())) {
             return true;
         }

@@ -59,7 +59,7 @@ import software.amazon.awssdk.services.s3.S3Client;
 @TestProfile(ProdTopologyIntakeTest.KafkaS3Postgres.class)
 class ProdTopologyIntakeTest {
 
-    static final List<String> TENANTS = List.of("acme", "globex", "chunky", "bigco", "tracy");
+    static final List<String> TENANTS = List.of("acme", "globex", "chunky", "bigco", "tracy", "hoarder", "sprinter");
     /** The tenant of the tracing test: its two files are the only ones it has. */
     static final String TRACED = "tracy";
     static final String HANDOFF_TOPIC = "erphub.intake";
@@ -71,8 +71,8 @@ class ProdTopologyIntakeTest {
         public Map<String, String> getConfigOverrides() {
             Map<String, String> config = new HashMap<>(ExampleUpstreams.tenantConfig(TENANTS));
             config.put("erphub.intake.handoff-uri", "kafka:erphub.intake?brokers={{test.kafka.bootstrap-servers}}");
-            config.put("erphub.intake.consumer-uri", "kafka:erphub.intake?brokers={{test.kafka.bootstrap-servers}}"
-                    + "&groupId=erphub-intake&consumersCount=2&autoOffsetReset=earliest");
+            config.put("erphub.intake.relay-uri", "kafka:erphub.intake?brokers={{test.kafka.bootstrap-servers}}"
+                    + "&groupId=erphub-intake&autoOffsetReset=earliest");
             String s3 = "aws2-s3://" + BUCKET + "?overrideEndpoint=true"
                     + "&uriEndpointOverride={{test.s3.endpoint}}&forcePathStyle=true&region={{test.s3.region}}"
                     + "&accessKey=RAW({{test.s3.access-key}})&secretKey=RAW({{test.s3.secret-key}})";
@@ -121,6 +121,9 @@ class ProdTopologyIntakeTest {
     @Inject
     FileLedger ledger;
 
+    @Inject
+    erphub.state.StateDataSource db;
+
     @Test
     void filesHandedOffOverKafkaAreArchivedInS3ByteIdentical() {
         List<RemoteFile> files = new ExampleUpstreams(upstream).serve(List.of("acme", "globex"), 60).files();
@@ -137,6 +140,66 @@ class ProdTopologyIntakeTest {
         }
         assertEquals(files.size(), s3.listObjectsV2(b -> b.bucket(BUCKET).prefix("acme/")).keyCount()
                 + s3.listObjectsV2(b -> b.bucket(BUCKET).prefix("globex/")).keyCount());
+    }
+
+    /**
+     * The Kafka hand-off is keyed by tenant, and a partition is one queue: a tenant's backlog would hold up every
+     * tenant behind it (all of them here, on the broker's one partition). The relay moves the records into this
+     * replica's tenant-fair queue, which serves tenants in turn: a small tenant listed after a big one's 400 files
+     * is archived long before what was left of the backlog is half done (in a partition's order it waited for all).
+     */
+    @Test
+    void aSmallTenantIsNotHeldUpBehindABigTenantsBacklogInTheKafkaHandOff() throws Exception {
+        ExampleUpstreams fixture = new ExampleUpstreams(upstream);
+        // 100 ms per upstream call: the backlog takes seconds (4 downloads at a time, the tenant's limit), not less
+        // than the next poll.
+        upstream.setGlobalFixedDelay(100);
+        List<RemoteFile> few;
+        long archivedWhenServed;
+        List<RemoteFile> backlog = fixture.serveMorePayroll(List.of("hoarder"), "bulk", 400);
+        try {
+            await().atMost(Duration.ofSeconds(60)).until(() -> count("hoarder", null) == backlog.size());
+            archivedWhenServed = count("hoarder", "ARCHIVED");
+            few = fixture.serveMorePayroll(List.of("sprinter"), "few", 10);
+            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250))
+                    .until(() -> count("sprinter", "ARCHIVED") == few.size());
+        } finally {
+            upstream.setGlobalFixedDelay(0);
+        }
+
+        List<String> order = new java.util.ArrayList<>();
+        try (java.sql.Connection c = db.connection(); java.sql.PreparedStatement s = c.prepareStatement(
+                "SELECT v.tenant FROM file_transition t JOIN file_version v ON v.id = t.file_id"
+                        + " WHERE t.to_state = 'ARCHIVED' AND v.tenant IN ('hoarder', 'sprinter') ORDER BY t.id");
+                java.sql.ResultSet rows = s.executeQuery()) {
+            while (rows.next()) {
+                order.add(rows.getString(1));
+            }
+        }
+        long hoarderBefore = order.subList(0, order.lastIndexOf("sprinter")).stream().filter("hoarder"::equals).count();
+        long remaining = backlog.size() - archivedWhenServed;
+        long waitedFor = hoarderBefore - archivedWhenServed;
+        System.out.printf("[ProdTopologyIntakeTest] over the Kafka hand-off, sprinter's %d files were archived after %d"
+                + " more of hoarder's files; %d of its %d were left when sprinter's were listed%n", few.size(),
+                waitedFor, remaining, backlog.size());
+        org.junit.jupiter.api.Assertions.assertTrue(remaining >= 100, "the backlog was a backlog: " + remaining + " left");
+        org.junit.jupiter.api.Assertions.assertTrue(waitedFor < remaining / 2,
+                "sprinter waited for " + waitedFor + " of hoarder's " + remaining + " files");
+    }
+
+    private long count(String tenant, String state) throws java.sql.SQLException {
+        try (java.sql.Connection c = db.connection(); java.sql.PreparedStatement s = c.prepareStatement(
+                "SELECT COUNT(*) FROM file_version WHERE tenant = ? AND upstream = 'payroll-exports'"
+                        + (state == null ? "" : " AND state = ?"))) {
+            s.setString(1, tenant);
+            if (state != null) {
+                s.setString(2, state);
+            }
+            try (java.sql.ResultSet rs = s.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
     }
 
     @Test
