@@ -152,6 +152,25 @@ public interface ErphubConfig {
         /** Milliseconds between renewals of this node's claims; at most a third of the lease (checked at start). */
         @WithDefault("20000")
         long claimHeartbeat();
+
+        /**
+         * How long the ledger keeps a settled file (DELIVERED, REJECTED) that its upstream no longer lists: older
+         * than this and not listed for this long, its rows are pruned. A pruned version listed again is a new file.
+         */
+        @WithDefault("P30D")
+        Duration retention();
+
+        /** How long a file with dead deliveries (DEAD_LETTERED, PARTIALLY_DELIVERED) waits for a replay before pruning. */
+        @WithDefault("P90D")
+        Duration deadLetterRetention();
+
+        /** Milliseconds between two pruning passes (route erphub-ledger-retention). */
+        @WithDefault("3600000")
+        long retentionInterval();
+
+        /** Files pruned per transaction; a pass prunes at most 20 batches. */
+        @WithDefault("500")
+        int retentionBatch();
     }
 
     interface Intake {

@@ -92,14 +92,17 @@ public class ClaimStore {
             return items;
         }
         Instant now = LedgerSql.now();
+        // Settled versions still listed are marked as such (for retention), at most once a quarter of its period.
+        Instant staleListing = now.minus(config.state().retention().dividedBy(4));
         Set<FileKey> settled = new HashSet<>();
+        List<Long> stillListed = new ArrayList<>();
         try (Connection c = db.connection()) {
             for (int from = 0; from < items.size(); from += IN_CHUNK) {
                 List<T> chunk = items.subList(from, Math.min(items.size(), from + IN_CHUNK));
                 String marks = String.join(",", Collections.nCopies(chunk.size(), "?"));
                 try (PreparedStatement ps = c.prepareStatement(
-                        "SELECT remote_id, version, state, lease_until FROM file_version"
-                                + " WHERE tenant = ? AND upstream = ? AND remote_id IN (" + marks + ")")) {
+                        "SELECT remote_id, version, state, lease_until, id, COALESCE(last_listed_at, created_at)"
+                                + " FROM file_version WHERE tenant = ? AND upstream = ? AND remote_id IN (" + marks + ")")) {
                     ps.setString(1, tenant);
                     ps.setString(2, upstream);
                     for (int i = 0; i < chunk.size(); i++) {
@@ -113,10 +116,16 @@ public class ClaimStore {
                                     && (lease == null || !lease.toInstant().isAfter(now));
                             if (!resumable) {
                                 settled.add(new FileKey(tenant, upstream, rs.getString(1), rs.getString(2)));
+                                if (rs.getTimestamp(6).toInstant().isBefore(staleListing)) {
+                                    stillListed.add(rs.getLong(5));
+                                }
                             }
                         }
                     }
                 }
+            }
+            if (!stillListed.isEmpty()) {
+                markListed(c, stillListed, now);
             }
         } catch (SQLException e) {
             throw new StateStoreException("cannot check " + items.size() + " listed files of " + tenant + "/"
@@ -129,6 +138,20 @@ public class ClaimStore {
             }
         }
         return out;
+    }
+
+    private static void markListed(Connection c, List<Long> ids, Instant now) throws SQLException {
+        for (int from = 0; from < ids.size(); from += IN_CHUNK) {
+            List<Long> chunk = ids.subList(from, Math.min(ids.size(), from + IN_CHUNK));
+            try (PreparedStatement ps = c.prepareStatement("UPDATE file_version SET last_listed_at = ? WHERE id IN ("
+                    + String.join(",", Collections.nCopies(chunk.size(), "?")) + ")")) {
+                ps.setTimestamp(1, Timestamp.from(now));
+                for (int i = 0; i < chunk.size(); i++) {
+                    ps.setLong(2 + i, chunk.get(i));
+                }
+                ps.executeUpdate();
+            }
+        }
     }
 
     /**

@@ -48,6 +48,9 @@ class FileStateStoreTest {
     PollLeases pollLeases;
 
     @Inject
+    LedgerRetention retention;
+
+    @Inject
     erphub.config.ErphubConfig config;
 
     @Inject
@@ -297,6 +300,41 @@ class FileStateStoreTest {
         }
     }
 
+    /**
+     * Retention (30 days, dead letters 90): a settled file older than that and not listed for as long goes with all
+     * its rows; one its upstream still lists, one in progress, a recent one and a dead letter younger than 90 days
+     * stay. A listing marks the settled versions it still sees, so they stay.
+     */
+    @Test
+    void retentionPrunesSettledFilesNoUpstreamListsAnyMoreAndKeepsTheRest() throws Exception {
+        Instant fortyDaysAgo = Instant.now().minus(java.time.Duration.ofDays(40));
+        long old = settledFile("old.csv", FileState.DELIVERED, fortyDaysAgo, null);
+        long rejected = settledFile("rejected.csv", FileState.REJECTED, fortyDaysAgo, null);
+        long stillListed = settledFile("listed.csv", FileState.DELIVERED, fortyDaysAgo, Instant.now().minusSeconds(3600));
+        long recent = settledFile("recent.csv", FileState.DELIVERED, Instant.now().minusSeconds(60), null);
+        long inProgress = settledFile("validated.csv", FileState.VALIDATED, fortyDaysAgo, null);
+        long deadYoung = settledFile("dead.csv", FileState.DEAD_LETTERED, fortyDaysAgo, null);
+        long deadOld = settledFile("dead-old.csv", FileState.DEAD_LETTERED, Instant.now().minus(java.time.Duration.ofDays(100)), null);
+        long listedNow = settledFile("relisted.csv", FileState.DELIVERED, fortyDaysAgo, null);
+        FileRecord relisted = store.find(listedNow).orElseThrow();
+        List<FileKey> listing = claims.unsettled(relisted.key().tenant(), relisted.key().upstream(),
+                List.of(relisted.key()), k -> k);
+        assertEquals(List.of(), listing, "a settled version is not claimed again");
+
+        assertTrue(retention.prune() >= 3);
+
+        for (long gone : new long[] {old, rejected, deadOld}) {
+            assertTrue(store.find(gone).isEmpty(), "pruned: " + gone);
+            assertEquals(0, rows("file_transition", gone), "its transitions too");
+            assertEquals(0, rows("file_delivery", gone), "its deliveries too");
+            assertEquals(0, rows("delivery_transition", gone), "and theirs");
+        }
+        for (long kept : new long[] {stillListed, recent, inProgress, deadYoung, listedNow}) {
+            assertTrue(store.find(kept).isPresent(), "kept: " + kept);
+            assertTrue(rows("file_transition", kept) > 0);
+        }
+    }
+
     @Test
     void aNodeIdsOwnWildcardsMatchOnlyThemselves() throws SQLException {
         String pattern = LedgerSql.runsOf("pod_1%!");
@@ -398,6 +436,47 @@ class FileStateStoreTest {
             ps.setTimestamp(1, Timestamp.from(Instant.now().minusSeconds(1)));
             ps.setLong(2, fileId);
             assertEquals(1, ps.executeUpdate());
+        }
+    }
+
+    /** A file claimed now, moved to {@code state} with a delivery, and its clock set back to {@code at}. */
+    private long settledFile(String name, FileState state, Instant at, Instant lastListed) throws SQLException {
+        Claim claim = claims.claim(newKey("v1"), name, null, null, null).orElseThrow();
+        insertDelivery(claim.fileId(), "erp-api", "node-x#1", Instant.now().plusSeconds(600));
+        try (Connection c = db.connection()) {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE file_delivery SET state = ? WHERE file_id = ?")) {
+                ps.setString(1, state == FileState.DEAD_LETTERED ? "DEAD" : "DELIVERED");
+                ps.setLong(2, claim.fileId());
+                ps.executeUpdate();
+            }
+            try (PreparedStatement ps = c.prepareStatement(
+                    "INSERT INTO delivery_transition (file_id, destination, occurred_at, node, from_state, to_state, tries)"
+                            + " VALUES (?, 'erp-api', ?, 'node-x', 'PENDING', 'DELIVERED', 1)")) {
+                ps.setLong(1, claim.fileId());
+                ps.setTimestamp(2, Timestamp.from(at));
+                ps.executeUpdate();
+            }
+            try (PreparedStatement ps = c.prepareStatement("UPDATE file_version SET state = ?, created_at = ?,"
+                    + " updated_at = ?, last_listed_at = ? WHERE id = ?")) {
+                ps.setString(1, state.name());
+                ps.setTimestamp(2, Timestamp.from(at));
+                ps.setTimestamp(3, Timestamp.from(at));
+                ps.setTimestamp(4, lastListed == null ? null : Timestamp.from(lastListed));
+                ps.setLong(5, claim.fileId());
+                assertEquals(1, ps.executeUpdate());
+            }
+        }
+        return claim.fileId();
+    }
+
+    private long rows(String table, long fileId) throws SQLException {
+        try (Connection c = db.connection(); PreparedStatement ps = c.prepareStatement(
+                "SELECT COUNT(*) FROM " + table + " WHERE file_id = ?")) {
+            ps.setLong(1, fileId);
+            try (var rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
         }
     }
 
