@@ -25,6 +25,12 @@ public record ClaimedFile(
         String claimedOn,
         String traceparent) {
 
+    /** The same file under another claim attempt (the relay's, across replicas). */
+    public ClaimedFile withAttempt(int next) {
+        return new ClaimedFile(fileId, next, tenant, upstream, remoteId, version, name, size, checksum, checksumAlgorithm,
+                downloadUrl, maxFileSize, claimedOn, traceparent);
+    }
+
     /** The file's identity (and trace) in the log lines of one step. */
     public FileLogContext log() {
         return FileLogContext.of(tenant, upstream, fileId, remoteId, null, traceparent);

@@ -42,6 +42,8 @@ public class FileClaims extends ServiceSupport implements IdempotentRepository {
     /** Whether the claim resumed an earlier attempt (no new file.discovered event then). */
     public static final String RESUMED = "erphubClaimResumed";
     public static final String CLAIM = "erphubClaim";
+    /** Whether the relay took the claim over for this replica (the relay route drops the record otherwise). */
+    public static final String RELAYED = "erphubRelayed";
 
     private final ClaimStore claims;
     private final TenantDirectory tenants;
@@ -107,12 +109,22 @@ public class FileClaims extends ServiceSupport implements IdempotentRepository {
     }
 
     /**
-     * A file relayed from the Kafka hand-off into this replica's queue: its claim passes to this replica now, so
-     * that if the replica dies with the file in its queue the lease ends and the file is resumed (the lister's
-     * heartbeat would otherwise keep it alive and stuck). False when the claim was superseded.
+     * A file relayed from the Kafka hand-off into this replica's queue: its claim passes to this replica now, as a new
+     * attempt. If the replica dies with the file in its queue, the lease ends and the file is resumed (the lister's
+     * heartbeat would otherwise keep it alive and stuck); a second copy of the record (Kafka delivers at least once,
+     * and again after a rebalance) carries the old attempt and is dropped here, and a worker still on the old attempt
+     * is refused by the ledger. Sets {@link #RELAYED}: false when the claim was superseded (the route drops it).
      */
-    public boolean relayed(Exchange exchange) {
-        return held(exchange.getMessage().getBody(ClaimedFile.class));
+    public void relay(Exchange exchange) {
+        ClaimedFile file = exchange.getMessage().getBody(ClaimedFile.class);
+        java.util.OptionalInt next = claims.takeOver(file.fileId(), file.attempt());
+        exchange.setProperty(RELAYED, next.isPresent());
+        if (next.isEmpty()) {
+            LOG.infof("%s/%s file %d (%s): hand-off of claim attempt %d superseded or done, dropped", file.tenant(),
+                    file.upstream(), file.fileId(), file.remoteId(), file.attempt());
+            return;
+        }
+        exchange.getMessage().setBody(file.withAttempt(next.getAsInt()));
     }
 
     private boolean held(ClaimedFile file) {

@@ -176,6 +176,28 @@ public class ClaimStore {
     }
 
     /**
+     * Takes a claim over for this node as a new attempt, if it is still {@code claimAttempt} and not yet archived:
+     * the relay of the Kafka hand-off does this, so a second copy of the same hand-off record (Kafka delivers at least
+     * once) and any worker still holding the old attempt are fenced off. Empty when the claim has moved on.
+     */
+    public java.util.OptionalInt takeOver(long fileId, int claimAttempt) {
+        Instant now = LedgerSql.now();
+        try (Connection c = db.connection();
+                PreparedStatement ps = c.prepareStatement(
+                        "UPDATE file_version SET attempt = attempt + 1, lease_until = ?, updated_at = ?, claimed_by = ?"
+                                + " WHERE id = ? AND attempt = ? AND state IN ('DISCOVERED', 'DOWNLOADED')")) {
+            ps.setTimestamp(1, Timestamp.from(now.plus(config.state().claimLease())));
+            ps.setTimestamp(2, Timestamp.from(now));
+            ps.setString(3, owner);
+            ps.setLong(4, fileId);
+            ps.setInt(5, claimAttempt);
+            return ps.executeUpdate() == 1 ? java.util.OptionalInt.of(claimAttempt + 1) : java.util.OptionalInt.empty();
+        } catch (SQLException e) {
+            throw new StateStoreException("cannot take over the claim on file " + fileId + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
      * The heartbeat of a live node: extends every unexpired claim it holds on files not yet archived, so
      * work waiting in the hand-off keeps its claim while the node lives, and loses it soon after it dies.
      */

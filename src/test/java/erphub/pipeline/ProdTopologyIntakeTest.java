@@ -59,7 +59,7 @@ import software.amazon.awssdk.services.s3.S3Client;
 @TestProfile(ProdTopologyIntakeTest.KafkaS3Postgres.class)
 class ProdTopologyIntakeTest {
 
-    static final List<String> TENANTS = List.of("acme", "globex", "chunky", "bigco", "tracy", "hoarder", "sprinter");
+    static final List<String> TENANTS = List.of("acme", "globex", "chunky", "bigco", "tracy", "hoarder", "sprinter", "twice");
     /** The tenant of the tracing test: its two files are the only ones it has. */
     static final String TRACED = "tracy";
     static final String HANDOFF_TOPIC = "erphub.intake";
@@ -167,24 +167,97 @@ class ProdTopologyIntakeTest {
             upstream.setGlobalFixedDelay(0);
         }
 
-        List<String> order = new java.util.ArrayList<>();
+        // The ledger's order of events: from sprinter's first claim to its last archive, how many of hoarder's files
+        // were archived, against how many were left to archive at that first claim.
+        List<String> events = new java.util.ArrayList<>();
         try (java.sql.Connection c = db.connection(); java.sql.PreparedStatement s = c.prepareStatement(
-                "SELECT v.tenant FROM file_transition t JOIN file_version v ON v.id = t.file_id"
-                        + " WHERE t.to_state = 'ARCHIVED' AND v.tenant IN ('hoarder', 'sprinter') ORDER BY t.id");
+                "SELECT v.tenant, t.to_state FROM file_transition t JOIN file_version v ON v.id = t.file_id"
+                        + " WHERE v.tenant IN ('hoarder', 'sprinter') AND v.upstream = 'payroll-exports'"
+                        + " AND t.to_state IN ('DISCOVERED', 'ARCHIVED') ORDER BY t.id");
                 java.sql.ResultSet rows = s.executeQuery()) {
             while (rows.next()) {
-                order.add(rows.getString(1));
+                events.add(rows.getString(1) + " " + rows.getString(2));
             }
         }
-        long hoarderBefore = order.subList(0, order.lastIndexOf("sprinter")).stream().filter("hoarder"::equals).count();
-        long remaining = backlog.size() - archivedWhenServed;
-        long waitedFor = hoarderBefore - archivedWhenServed;
+        int listed = events.indexOf("sprinter DISCOVERED");
+        int done = events.lastIndexOf("sprinter ARCHIVED");
+        long remaining = backlog.size() - events.subList(0, listed).stream().filter("hoarder ARCHIVED"::equals).count();
+        long waitedFor = events.subList(listed, done).stream().filter("hoarder ARCHIVED"::equals).count();
         System.out.printf("[ProdTopologyIntakeTest] over the Kafka hand-off, sprinter's %d files were archived after %d"
-                + " more of hoarder's files; %d of its %d were left when sprinter's were listed%n", few.size(),
-                waitedFor, remaining, backlog.size());
+                + " more of hoarder's files; %d of its %d were left when sprinter's were claimed (%d served before)%n",
+                few.size(), waitedFor, remaining, backlog.size(), archivedWhenServed);
         org.junit.jupiter.api.Assertions.assertTrue(remaining >= 100, "the backlog was a backlog: " + remaining + " left");
         org.junit.jupiter.api.Assertions.assertTrue(waitedFor < remaining / 2,
                 "sprinter waited for " + waitedFor + " of hoarder's " + remaining + " files");
+    }
+
+    /**
+     * Kafka delivers at least once: a hand-off record can arrive twice (a consumer that died before committing, a
+     * rebalance). The relay takes the claim over as a new attempt, so the copy, carrying the old attempt, is dropped:
+     * the file is downloaded and archived once, while its first copy is still downloading.
+     */
+    @Test
+    void aHandOffRecordDeliveredTwiceIsDownloadedAndArchivedOnce() throws Exception {
+        // Every upstream answer takes 5 s: the listing, then the download, during which the copy arrives.
+        upstream.setGlobalFixedDelay(5000);
+        try {
+            RemoteFile f = new ExampleUpstreams(upstream).serve(List.of("twice"), 1).files().stream()
+                    .filter(r -> r.upstream().equals(ExampleUpstreams.PAYROLL)).findFirst().orElseThrow();
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+                    .until(() -> store.find(key(f)).isPresent());
+            copyArrivesWhileDownloading(f, store.find(key(f)).orElseThrow().id());
+        } finally {
+            upstream.setGlobalFixedDelay(0);
+        }
+    }
+
+    private void copyArrivesWhileDownloading(RemoteFile f, long fileId) throws Exception {
+        String content = ExampleUpstreams.payrollContentPath(f.remoteId());
+
+        ConsumerRecord<String, String> record = handOffRecord(fileId);
+        Map<String, Object> props = Map.of(org.apache.kafka.clients.producer.ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                kafka.bootstrapServers());
+        try (org.apache.kafka.clients.producer.KafkaProducer<String, String> producer =
+                new org.apache.kafka.clients.producer.KafkaProducer<>(props,
+                        new org.apache.kafka.common.serialization.StringSerializer(),
+                        new org.apache.kafka.common.serialization.StringSerializer())) {
+            producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(HANDOFF_TOPIC, null, record.key(),
+                    record.value(), record.headers())).get();
+        }
+        org.junit.jupiter.api.Assertions.assertEquals(FileState.DISCOVERED, store.find(fileId).orElseThrow().state(),
+                "the copy arrived while the first was still downloading");
+
+        await().atMost(Duration.ofSeconds(60)).until(
+                () -> store.find(fileId).map(r -> r.state() == FileState.ARCHIVED).orElse(false));
+        Thread.sleep(3000); // the copy, had it been taken, would be downloading or failing by now
+        FileRecord row = store.find(fileId).orElseThrow();
+        assertEquals(FileState.ARCHIVED, row.state(), row.reason());
+        assertEquals(2, row.attempt(), "the lister's claim, then the relay's");
+        assertEquals(1, upstream.countRequestsMatching(com.github.tomakehurst.wiremock.client.WireMock
+                .getRequestedFor(com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo(content))
+                .withHeader("Authorization", new erphub.testing.TokenSubjectPattern("twice-payroll")).build())
+                .getCount(), "downloaded once (other tenants have files of the same id)");
+        assertEquals(1, store.history(fileId).stream().filter(t -> t.to() == FileState.ARCHIVED).count(), "archived once");
+        assertArrayEquals(f.content(), s3.getObjectAsBytes(b -> b.bucket(BUCKET).key(row.archiveKey())).asByteArray());
+    }
+
+    private ConsumerRecord<String, String> handOffRecord(long fileId) {
+        Map<String, Object> props = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+                ConsumerConfig.GROUP_ID_CONFIG, "copy-" + System.nanoTime(),
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props, new StringDeserializer(),
+                new StringDeserializer())) {
+            consumer.subscribe(List.of(HANDOFF_TOPIC));
+            long until = System.currentTimeMillis() + 20_000;
+            while (System.currentTimeMillis() < until) {
+                for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
+                    if (r.value().contains("\"fileId\":" + fileId + ",")) {
+                        return r;
+                    }
+                }
+            }
+        }
+        throw new AssertionError("no hand-off record of file " + fileId + " on " + HANDOFF_TOPIC);
     }
 
     private long count(String tenant, String state) throws java.sql.SQLException {
