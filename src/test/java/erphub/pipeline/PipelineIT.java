@@ -159,6 +159,9 @@ class PipelineIT {
                 app.awaitReady(Duration.ofSeconds(60));
                 await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
                         .until(() -> archivedFiles(archive).size() >= 40);
+                app.close();
+                // Mid-listing: the listing ends at the stop, instead of hanging until the shutdown timeout (15 s).
+                assertFalse(app.output().contains("Timeout occurred during graceful shutdown"), app.output());
             }
             try (Connection c = DriverManager.getConnection(url, "postgres", "")) {
                 assertEquals(0, single(c, "SELECT COUNT(*) FROM file_version WHERE state IN ('DISCOVERED', 'DOWNLOADED')"
