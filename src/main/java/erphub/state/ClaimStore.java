@@ -159,20 +159,7 @@ public class ClaimStore {
      * was taken over or the file has moved on, in which case the caller must drop the work.
      */
     public boolean renewLease(long fileId, int claimAttempt) {
-        Instant now = LedgerSql.now();
-        try (Connection c = db.connection();
-                PreparedStatement ps = c.prepareStatement(
-                        "UPDATE file_version SET lease_until = ?, updated_at = ?, claimed_by = ?"
-                                + " WHERE id = ? AND attempt = ? AND state IN ('DISCOVERED', 'DOWNLOADED')")) {
-            ps.setTimestamp(1, Timestamp.from(now.plus(config.state().claimLease())));
-            ps.setTimestamp(2, Timestamp.from(now));
-            ps.setString(3, owner);
-            ps.setLong(4, fileId);
-            ps.setInt(5, claimAttempt);
-            return ps.executeUpdate() == 1;
-        } catch (SQLException e) {
-            throw new StateStoreException("cannot renew the claim on file " + fileId + ": " + e.getMessage(), e);
-        }
+        return holdUnarchived(fileId, claimAttempt, "");
     }
 
     /**
@@ -181,19 +168,25 @@ public class ClaimStore {
      * once) and any worker still holding the old attempt are fenced off. Empty when the claim has moved on.
      */
     public java.util.OptionalInt takeOver(long fileId, int claimAttempt) {
+        return holdUnarchived(fileId, claimAttempt, "attempt = attempt + 1, ")
+                ? java.util.OptionalInt.of(claimAttempt + 1) : java.util.OptionalInt.empty();
+    }
+
+    /** This node holds the claim from now, for a new lease, if it is still {@code claimAttempt} and not yet archived. */
+    private boolean holdUnarchived(long fileId, int claimAttempt, String alsoSet) {
         Instant now = LedgerSql.now();
         try (Connection c = db.connection();
-                PreparedStatement ps = c.prepareStatement(
-                        "UPDATE file_version SET attempt = attempt + 1, lease_until = ?, updated_at = ?, claimed_by = ?"
-                                + " WHERE id = ? AND attempt = ? AND state IN ('DISCOVERED', 'DOWNLOADED')")) {
+                PreparedStatement ps = c.prepareStatement("UPDATE file_version SET " + alsoSet
+                        + "lease_until = ?, updated_at = ?, claimed_by = ?"
+                        + " WHERE id = ? AND attempt = ? AND state IN ('DISCOVERED', 'DOWNLOADED')")) {
             ps.setTimestamp(1, Timestamp.from(now.plus(config.state().claimLease())));
             ps.setTimestamp(2, Timestamp.from(now));
             ps.setString(3, owner);
             ps.setLong(4, fileId);
             ps.setInt(5, claimAttempt);
-            return ps.executeUpdate() == 1 ? java.util.OptionalInt.of(claimAttempt + 1) : java.util.OptionalInt.empty();
+            return ps.executeUpdate() == 1;
         } catch (SQLException e) {
-            throw new StateStoreException("cannot take over the claim on file " + fileId + ": " + e.getMessage(), e);
+            throw new StateStoreException("cannot hold the claim on file " + fileId + ": " + e.getMessage(), e);
         }
     }
 

@@ -229,7 +229,20 @@ class ProdTopologyIntakeTest {
 
         await().atMost(Duration.ofSeconds(60)).until(
                 () -> store.find(fileId).map(r -> r.state() == FileState.ARCHIVED).orElse(false));
-        Thread.sleep(3000); // the copy, had it been taken, would be downloading or failing by now
+        // The relay has consumed the copy once its group's committed offset is past it (auto-commit: within seconds).
+        long endOffset;
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
+                Map.<String, Object>of("bootstrap.servers", kafka.bootstrapServers()))) {
+            org.apache.kafka.common.TopicPartition partition = new org.apache.kafka.common.TopicPartition(HANDOFF_TOPIC,
+                    record.partition());
+            endOffset = admin.listOffsets(Map.of(partition, org.apache.kafka.clients.admin.OffsetSpec.latest()))
+                    .partitionResult(partition).get().offset();
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(250)).until(() -> {
+                var committed = admin.listConsumerGroupOffsets("erphub-intake").partitionsToOffsetAndMetadata().get()
+                        .get(partition);
+                return committed != null && committed.offset() >= endOffset;
+            });
+        }
         FileRecord row = store.find(fileId).orElseThrow();
         assertEquals(FileState.ARCHIVED, row.state(), row.reason());
         assertEquals(2, row.attempt(), "the lister's claim, then the relay's");
@@ -371,23 +384,8 @@ class ProdTopologyIntakeTest {
     }
 
     private String handOffTraceparent(long fileId) {
-        Map<String, Object> props = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
-                ConsumerConfig.GROUP_ID_CONFIG, "trace-check-" + System.nanoTime(),
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props, new StringDeserializer(),
-                new StringDeserializer())) {
-            consumer.subscribe(List.of(HANDOFF_TOPIC));
-            long until = System.currentTimeMillis() + 20_000;
-            while (System.currentTimeMillis() < until) {
-                for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(500))) {
-                    if (r.value().contains("\"fileId\":" + fileId + ",")) {
-                        Header h = r.headers().lastHeader("traceparent");
-                        return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
-                    }
-                }
-            }
-        }
-        throw new AssertionError("no hand-off record of file " + fileId + " on " + HANDOFF_TOPIC);
+        Header h = handOffRecord(fileId).headers().lastHeader("traceparent");
+        return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
     }
 
     private static FileKey key(RemoteFile f) {
