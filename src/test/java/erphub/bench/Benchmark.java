@@ -63,6 +63,7 @@ import erphub.testing.KafkaBrokerResource;
 import erphub.testing.PackagedApp;
 import erphub.testing.PayrollFileServer;
 import erphub.testing.PostgresResource;
+import erphub.testing.ProdEnvironment;
 import erphub.testing.ProcessMemory;
 import erphub.testing.PrometheusText;
 import erphub.testing.S3ServerResource;
@@ -279,56 +280,17 @@ class Benchmark {
             upstreams.forEach(u -> subscriptions.put(u, "payroll"));
             registry.tenant(tenant, subscriptions).client(tenant + "-erp", "bench-" + tenant + "-erp");
         }
-        Map<String, String> registryConfig = registry.write("bench-" + name);
-        Path credentials = Files.createDirectories(runDir.resolve("credentials"));
-        Map<String, String> props = new HashMap<>();
-        registryConfig.forEach((key, value) -> {
-            if (key.startsWith("erphub.credentials.")) {
-                // erphub.credentials.<ref>.<field> -> <dir>/<ref>/<field>, as a mounted Secret has it
-                String rest = key.substring("erphub.credentials.".length());
-                Path file = credentials.resolve(rest.substring(0, rest.lastIndexOf('.')))
-                        .resolve(rest.substring(rest.lastIndexOf('.') + 1));
-                write(file, value);
-            } else {
-                props.put(key, value);
-            }
-        });
+        ProdEnvironment prod = ProdEnvironment.of(new ProdEnvironment.Servers(dbUrl, bootstrap, "bench-" + name, s3Config,
+                d.bucket(), d.sftp(), erp.api().baseUrl(), oauth2.tokenEndpointUrl("erp").toString(),
+                d.upstream().baseUrl(), oauth2.tokenEndpointUrl("upstream").toString()), registry, "bench-" + name, runDir);
+        Map<String, String> props = new HashMap<>(prod.properties());
+        Map<String, String> env = prod.environment();
         int jolokia = TestServers.freePort();
-        String jolokiaPassword = "bench-" + System.nanoTime();
         props.put("erphub.jolokia.enabled", "true");
         props.put("quarkus.camel.jolokia.server.port", String.valueOf(jolokia));
         props.put("erphub.routes.dir", routes.toString());
         props.put("erphub.upstreams.payroll-exports.poll-interval", "1000");
         props.put("erphub.sandbox.enabled", "");
-
-        Map<String, String> env = new HashMap<>();
-        env.put("QUARKUS_PROFILE", "prod");
-        env.put("ERPHUB_DB_URL", dbUrl);
-        env.put("ERPHUB_DB_USER", "postgres");
-        env.put("ERPHUB_DB_PASSWORD", "unused-with-trust-auth");
-        env.put("ERPHUB_KAFKA_BOOTSTRAP_SERVERS", bootstrap);
-        env.put("ERPHUB_INTAKE_TOPIC", "bench-" + name + "-intake");
-        env.put("ERPHUB_FILES_TOPIC", d.filesTopic());
-        env.put("ERPHUB_EVENTS_TOPIC", "bench-" + name + "-events");
-        env.put("ERPHUB_S3_BUCKET", d.bucket());
-        env.put("ERPHUB_S3_OVERRIDE_ENDPOINT", "true");
-        env.put("ERPHUB_S3_ENDPOINT", s3Config.get("test.s3.endpoint"));
-        env.put("ERPHUB_S3_PATH_STYLE", "true");
-        env.put("ERPHUB_S3_REGION", s3Config.get("test.s3.region"));
-        env.put("AWS_ACCESS_KEY_ID", s3Config.get("test.s3.access-key"));
-        env.put("AWS_SECRET_ACCESS_KEY", s3Config.get("test.s3.secret-key"));
-        env.put("ERPHUB_SFTP_HOST", TestServers.LOOPBACK);
-        env.put("ERPHUB_SFTP_PORT", String.valueOf(d.sftp().port()));
-        env.put("ERPHUB_SFTP_USER", SftpServerResource.USER);
-        env.put("ERPHUB_SFTP_PASSWORD", SftpServerResource.PASSWORD);
-        env.put("ERPHUB_SFTP_KNOWN_HOSTS", d.sftp().knownHosts().toString());
-        env.put("ERPHUB_ERP_API_URL", erp.api().baseUrl());
-        env.put("ERPHUB_ERP_TOKEN_URL", oauth2.tokenEndpointUrl("erp").toString());
-        env.put("PAYROLL_EXPORTS_BASE_URL", d.upstream().baseUrl());
-        env.put("PAYROLL_EXPORTS_TOKEN_URL", oauth2.tokenEndpointUrl("upstream").toString());
-        env.put("ERPHUB_TENANTS_REGISTRY", props.remove("erphub.tenants.registry-file"));
-        env.put("ERPHUB_CREDENTIALS_DIR", credentials.toString());
-        env.put("ERPHUB_JOLOKIA_PASSWORD", jolokiaPassword);
 
         // JDK Flight Recorder (its default, low-overhead settings) on every erphub run: where the CPU went.
         Path recording = runDir.resolve("erphub.jfr").toAbsolutePath();
@@ -336,7 +298,7 @@ class Benchmark {
         Figures figures;
         try (PackagedApp app = PackagedApp.start(runDir.resolve("app"), props, env, HEAP, jfr)) {
             app.awaitReady(Duration.ofMinutes(2));
-            JolokiaHeap heap = new JolokiaHeap(jolokia, jolokiaPassword);
+            JolokiaHeap heap = new JolokiaHeap(jolokia, env.get("ERPHUB_JOLOKIA_PASSWORD"));
             try (Connection db = DriverManager.getConnection(dbUrl, "postgres", "")) {
                 figures = w.upstreams() > 0 ? erphubPolls(w, app, db, heap) : erphubFiles(w, app, db, heap, d);
             } finally {
@@ -782,15 +744,6 @@ class Benchmark {
             }
         }
         return HexFormat.of().formatHex(md.digest());
-    }
-
-    private static void write(Path file, String value) {
-        try {
-            Files.createDirectories(file.getParent());
-            Files.writeString(file, value);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     private static void deleteTree(Path root) throws IOException {
