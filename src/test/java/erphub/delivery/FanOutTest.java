@@ -274,7 +274,13 @@ class FanOutTest {
         // Kafka: one file record per file, keyed by tenant, pointing at the archive; one event per lifecycle step.
         List<ConsumerRecord<String, String>> records = consume(FILES_TOPIC, batch.size());
         assertEquals(batch.size(), records.size());
+        Set<String> recordKeys = new java.util.HashSet<>();
         for (ConsumerRecord<String, String> r : records) {
+            // The delivery's idempotency key, for a consumer to drop a copy resent after a crash.
+            org.apache.kafka.common.header.Header key = r.headers().lastHeader("Idempotency-Key");
+            assertTrue(key != null, "an Idempotency-Key header on " + r.value());
+            String k = new String(key.value(), java.nio.charset.StandardCharsets.UTF_8);
+            assertTrue(k.startsWith(r.key() + ":") && k.endsWith(":kafka") && recordKeys.add(k), k);
             assertTrue(r.value().contains("\"type\":\"file.available\""), r.value());
             assertTrue(r.value().contains("\"location\":\"s3://erphub-fanout-test/" + r.key() + "/"), r.value());
             assertFalse(r.value().contains("\"content\""), "a claim check, not the bytes");
