@@ -8,7 +8,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
-import java.net.InetAddress;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.net.http.HttpClient;
@@ -59,11 +58,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
 import erphub.testing.ErpApiResource;
-import erphub.testing.KafkaBrokerResource;
 import erphub.testing.PackagedApp;
 import erphub.testing.PayrollFileServer;
-import erphub.testing.PostgresResource;
 import erphub.testing.ProdEnvironment;
+import erphub.testing.ProdServers;
 import erphub.testing.ProcessMemory;
 import erphub.testing.PrometheusText;
 import erphub.testing.S3ServerResource;
@@ -73,11 +71,8 @@ import erphub.testing.TestTenants;
 import com.nimbusds.oauth2.sdk.TokenRequest;
 
 import no.nav.security.mock.oauth2.MockOAuth2Server;
-import no.nav.security.mock.oauth2.OAuth2Config;
-import no.nav.security.mock.oauth2.http.NettyWrapper;
 import no.nav.security.mock.oauth2.token.DefaultOAuth2TokenCallback;
 import no.nav.security.mock.oauth2.token.OAuth2TokenCallback;
-import no.nav.security.mock.oauth2.token.OAuth2TokenProvider;
 import software.amazon.awssdk.services.s3.model.CreateBucketRequest;
 
 /**
@@ -136,9 +131,7 @@ class Benchmark {
         }
     }
 
-    private static PostgresResource postgres;
     private static String postgresUrl;
-    private static KafkaBrokerResource kafka;
     private static String bootstrap;
     private static S3ServerResource s3;
     private static Path s3Store;
@@ -147,35 +140,24 @@ class Benchmark {
     private static ErpApiResource erp;
     private static Path work;
 
+    private static ProdServers servers;
+
     @BeforeAll
     static void startServers() throws Exception {
-        // The JDK's HTTP server (upstream, ERP API) writes headers and body as two segments; without TCP_NODELAY
-        // every request after the first on a connection waited ~40 ms for a delayed ACK (38 ms per download).
-        System.setProperty("sun.net.httpserver.nodelay", "true");
         work = TestServers.scratchDir("bench-");
-        postgres = new PostgresResource();
-        postgresUrl = postgres.start().get("quarkus.datasource.\"postgresql\".jdbc.url");
-        kafka = new KafkaBrokerResource();
-        bootstrap = kafka.start().get("test.kafka.bootstrap-servers");
-        s3Store = Files.createDirectories(work.resolve("s3"));
-        s3 = new S3ServerResource(s3Store);
-        s3Config = s3.start();
-        // mock-oauth2-server on Netty: its default MockWebServer kept every closed connection open (20,000 file
-        // descriptors after the legacy client's token-per-request runs) and delayed each reused one by ~40 ms.
-        oauth2 = new MockOAuth2Server(new OAuth2Config(false, null, null, false, new OAuth2TokenProvider(),
-                Set.of(new CountingTokens("upstream"), new CountingTokens("erp")), new NettyWrapper()));
-        oauth2.start(InetAddress.getByName(TestServers.LOOPBACK), TestServers.freePort());
-        erp = new ErpApiResource();
-        erp.start();
+        servers = ProdServers.start(work, Set.of(new CountingTokens("upstream"), new CountingTokens("erp")));
+        postgresUrl = servers.postgresUrl();
+        bootstrap = servers.bootstrap();
+        s3 = servers.s3();
+        s3Store = servers.s3Store();
+        s3Config = servers.s3Config();
+        oauth2 = servers.oauth2();
+        erp = servers.erp();
     }
 
     @AfterAll
     static void stopServers() {
-        erp.stop();
-        oauth2.shutdown();
-        s3.stop();
-        kafka.stop();
-        postgres.stop();
+        servers.close();
     }
 
     @Test
@@ -256,12 +238,7 @@ class Benchmark {
 
     private Figures erphub(Workload w, String name, Path runDir, Destinations d, Map<String, String> expected)
             throws Exception {
-        String database = "bench_" + name.replace('-', '_');
-        try (Connection c = DriverManager.getConnection(postgresUrl, "postgres", "");
-                Statement s = c.createStatement()) {
-            s.execute("CREATE DATABASE " + database);
-        }
-        String dbUrl = postgresUrl.replaceFirst("/postgres(\\?|$)", "/" + database + "$1");
+        String dbUrl = servers.newDatabase("bench_" + name.replace('-', '_'));
 
         List<String> upstreams = new ArrayList<>();
         Path routes = Files.createDirectories(runDir.resolve("routes"));
