@@ -45,6 +45,7 @@ public class ErpApiResource implements QuarkusTestResourceLifecycleManager {
         private final List<Received> received = new CopyOnWriteArrayList<>();
         private final Set<String> accepted = ConcurrentHashMap.newKeySet();
         private volatile double failureRate;
+        private volatile TokenRevocation revocation;
         private volatile Integer retryAfter;
         private volatile boolean down;
         private final Map<String, AtomicInteger> failFirst = new ConcurrentHashMap<>();
@@ -81,6 +82,11 @@ public class ErpApiResource implements QuarkusTestResourceLifecycleManager {
             failFirst.put(tenant, new AtomicInteger(requests));
         }
 
+        /** Refuses (401) the tokens this revocation revoked. */
+        public void honour(TokenRevocation revocation) {
+            this.revocation = revocation;
+        }
+
         /** Down: every request answered 503 until it is back. */
         public void down(boolean down) {
             this.down = down;
@@ -91,6 +97,7 @@ public class ErpApiResource implements QuarkusTestResourceLifecycleManager {
             accepted.clear();
             failureRate = 0;
             failFirst.clear();
+            revocation = null;
             retryAfter = null;
             down = false;
         }
@@ -113,7 +120,8 @@ public class ErpApiResource implements QuarkusTestResourceLifecycleManager {
             String key = x.getRequestHeaders().getFirst("Idempotency-Key");
             String auth = x.getRequestHeaders().getFirst("Authorization");
             int status;
-            if (auth == null || !auth.startsWith("Bearer ")) {
+            TokenRevocation revoked = revocation;
+            if (auth == null || !auth.startsWith("Bearer ") || revoked != null && revoked.refuses(auth)) {
                 status = 401;
             } else if (down || failingFirst(x.getRequestHeaders().getFirst("X-Erphub-Tenant"))
                     || ThreadLocalRandom.current().nextDouble() < failureRate) {

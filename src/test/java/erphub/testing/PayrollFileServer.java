@@ -41,6 +41,7 @@ public final class PayrollFileServer implements AutoCloseable {
     private volatile java.time.Instant downUntil = java.time.Instant.MIN;
     private final Map<String, java.time.Duration> slowNextList = new ConcurrentHashMap<>();
     private final java.util.concurrent.CountDownLatch slowListAnswered = new java.util.concurrent.CountDownLatch(1);
+    private volatile TokenRevocation revocation;
 
     public PayrollFileServer() throws IOException {
         server = HttpServer.create(new InetSocketAddress(TestServers.LOOPBACK, 0), 64);
@@ -82,6 +83,11 @@ public final class PayrollFileServer implements AutoCloseable {
     /** The file's downloads answer {@code 503} with {@code Retry-After: 1} for this long after its first request. */
     public void failDownloadFor(String id, java.time.Duration failing) {
         downloadFailingFor.put(id, failing);
+    }
+
+    /** Refuses (401) the tokens this revocation revoked, on lists and downloads. */
+    public void honour(TokenRevocation revocation) {
+        this.revocation = revocation;
     }
 
     /** The tenant's next list call answers only after {@code delay}: a listing that overruns its poll interval. */
@@ -165,6 +171,11 @@ public final class PayrollFileServer implements AutoCloseable {
     private void handle(HttpExchange exchange) throws IOException {
         String path = exchange.getRequestURI().getPath();
         try (exchange) {
+            TokenRevocation revoked = revocation;
+            if (revoked != null && revoked.refuses(exchange.getRequestHeaders().getFirst("Authorization"))) {
+                exchange.sendResponseHeaders(401, -1);
+                return;
+            }
             if (path.startsWith("/payroll/v2/tenants/") && path.endsWith("/exports")) {
                 String tenant = path.substring("/payroll/v2/tenants/".length(), path.length() - "/exports".length());
                 requestsByTenant.computeIfAbsent(tenant, t -> new AtomicInteger()).incrementAndGet();
