@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.net.URI;
@@ -16,7 +15,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -28,7 +26,6 @@ import java.util.Base64;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -464,7 +461,7 @@ class Benchmark {
         List<String> archived = new ArrayList<>();
         try (Stream<Path> files = Files.walk(s3Store.resolve(d.bucket()))) {
             for (Path f : files.filter(Files::isRegularFile).toList()) {
-                archived.add(sha256(f));
+                archived.add(TestServers.sha256(f));
             }
         }
         archived.sort(null);
@@ -480,7 +477,7 @@ class Benchmark {
         try (Stream<Path> files = Files.walk(root)) {
             for (Path f : files.filter(Files::isRegularFile).toList()) {
                 String name = f.getFileName().toString();
-                assertTrue(out.put(URLDecoder.decode(name, StandardCharsets.UTF_8), sha256(f)) == null,
+                assertTrue(out.put(URLDecoder.decode(name, StandardCharsets.UTF_8), TestServers.sha256(f)) == null,
                         "one file named " + name + " under " + root);
             }
         }
@@ -712,16 +709,6 @@ class Benchmark {
         return ProcessMemory.peakResidentKiB(String.valueOf(pid));
     }
 
-    private static String sha256(Path file) throws Exception {
-        MessageDigest md = MessageDigest.getInstance("SHA-256");
-        try (InputStream in = Files.newInputStream(file)) {
-            byte[] buffer = new byte[1 << 16];
-            for (int n; (n = in.read(buffer)) > 0;) {
-                md.update(buffer, 0, n);
-            }
-        }
-        return HexFormat.of().formatHex(md.digest());
-    }
 
     private static void deleteTree(Path root) throws IOException {
         if (!Files.exists(root)) {

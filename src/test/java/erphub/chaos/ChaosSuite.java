@@ -4,12 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -19,7 +17,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -368,15 +365,10 @@ class ChaosSuite {
         }
 
         /** The slots whose replica is ready, once one is. */
-        List<String> awaitAnyReady() throws InterruptedException {
-            while (true) {
-                List<String> ready = replicas.entrySet().stream().filter(e -> e.getValue().isReady())
-                        .map(Map.Entry::getKey).toList();
-                if (!ready.isEmpty()) {
-                    return ready;
-                }
-                Thread.sleep(200);
-            }
+        List<String> awaitAnyReady() {
+            return org.awaitility.Awaitility.await("a ready replica").atMost(Duration.ofMinutes(5))
+                    .pollInterval(Duration.ofMillis(200)).until(() -> replicas.entrySet().stream()
+                            .filter(e -> e.getValue().isReady()).map(Map.Entry::getKey).toList(), ready -> !ready.isEmpty());
         }
 
         /** kill -9; the files and deliveries the replica's run held at that moment. */
@@ -547,7 +539,7 @@ class ChaosSuite {
             Map<String, Long> perHash = new HashMap<>();
             try (Stream<Path> files = Files.walk(sftp.root())) {
                 for (Path f : files.filter(Files::isRegularFile).toList()) {
-                    String hash = sha256(f);
+                    String hash = TestServers.sha256(f);
                     perHash.merge(hash, 1L, Long::sum);
                     sftpFiles.put(URLDecoder.decode(f.getFileName().toString(), StandardCharsets.UTF_8), hash);
                 }
@@ -677,14 +669,4 @@ class ChaosSuite {
         }
     }
 
-    private static String sha256(Path file) throws Exception {
-        MessageDigest md = MessageDigest.getInstance("SHA-256");
-        try (InputStream in = Files.newInputStream(file)) {
-            byte[] buffer = new byte[1 << 16];
-            for (int n; (n = in.read(buffer)) > 0;) {
-                md.update(buffer, 0, n);
-            }
-        }
-        return HexFormat.of().formatHex(md.digest());
-    }
 }

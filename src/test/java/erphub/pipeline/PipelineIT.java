@@ -6,21 +6,18 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
@@ -87,7 +84,7 @@ class PipelineIT {
             double seconds = (System.nanoTime() - started) / 1e9;
             Path archived = archivedFiles(tenantArchive).get(0);
             assertEquals(big.size(), Files.size(archived));
-            assertEquals(big.sha256(), sha256(archived));
+            assertEquals(big.sha256(), TestServers.sha256(archived));
             assertTrue(app.isAlive());
             assertFalse(app.output().contains("OutOfMemoryError"), app.output());
             assertFalse(app.output().contains("secret-payroll-"), "client secrets never reach the log");
@@ -294,17 +291,6 @@ class PipelineIT {
         }
     }
 
-    private static String sha256(Path file) throws Exception {
-        MessageDigest md = MessageDigest.getInstance("SHA-256");
-        try (InputStream in = Files.newInputStream(file)) {
-            byte[] buf = new byte[1 << 20];
-            int n;
-            while ((n = in.read(buf)) > 0) {
-                md.update(buf, 0, n);
-            }
-        }
-        return HexFormat.of().formatHex(md.digest());
-    }
 
     private static long single(Connection c, String sql) throws Exception {
         try (PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {

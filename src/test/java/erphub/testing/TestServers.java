@@ -58,4 +58,21 @@ public final class TestServers {
         injector.injectIntoFields(server,
                 new TestInjector.AnnotatedAndMatchesType(InjectTestServer.class, server.getClass()));
     }
+
+    /** The SHA-256 of a file's bytes, in hex, read in 1 MiB blocks (memory does not grow with the file). */
+    public static String sha256(Path file) throws IOException {
+        java.security.MessageDigest md;
+        try {
+            md = java.security.MessageDigest.getInstance("SHA-256");
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        try (java.io.InputStream in = Files.newInputStream(file)) {
+            byte[] buffer = new byte[1 << 20];
+            for (int n; (n = in.read(buffer)) > 0;) {
+                md.update(buffer, 0, n);
+            }
+        }
+        return java.util.HexFormat.of().formatHex(md.digest());
+    }
 }
