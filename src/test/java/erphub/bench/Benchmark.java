@@ -23,7 +23,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -36,7 +35,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import org.apache.kafka.clients.admin.Admin;
@@ -58,6 +56,7 @@ import erphub.testing.ErpApiResource;
 import erphub.testing.PackagedApp;
 import erphub.testing.PayrollFileServer;
 import erphub.testing.ProdEnvironment;
+import erphub.testing.Percentiles;
 import erphub.testing.ProdServers;
 import erphub.testing.ProcessMemory;
 import erphub.testing.PrometheusText;
@@ -323,7 +322,7 @@ class Benchmark {
                 + " JOIN (SELECT file_id, MAX(occurred_at) AS at FROM file_transition WHERE to_state = 'DELIVERED'"
                 + " GROUP BY file_id) d ON d.file_id = f.file_id");
         return new Figures(w.id(), "erphub", n, n * w.fileSize(), Duration.between(t0, t1).toNanos() / 1e9,
-                percentile(latencies, 50), percentile(latencies, 99), drainTokenRequests(), cpu / 1e9, heap.peak(),
+                Percentiles.of(latencies, 50), Percentiles.of(latencies, 99), drainTokenRequests(), cpu / 1e9, heap.peak(),
                 peakRssKiB(app.pid()));
     }
 
@@ -351,7 +350,7 @@ class Benchmark {
         // The latest poll of every pair: from its start to its recorded success.
         List<Double> latencies = doubles(db, "SELECT EXTRACT(EPOCH FROM (last_success_at - last_started_at)) * 1000"
                 + " FROM upstream_poll WHERE last_success_at >= last_started_at");
-        return new Figures(w.id(), "erphub", pairs, 0, wall, percentile(latencies, 50), percentile(latencies, 99),
+        return new Figures(w.id(), "erphub", pairs, 0, wall, Percentiles.of(latencies, 50), Percentiles.of(latencies, 99),
                 drainTokenRequests(), cpu / 1e9, heap.peak(), peakRssKiB(app.pid()));
     }
 
@@ -442,7 +441,7 @@ class Benchmark {
         List<Double> latencies = new ArrayList<>();
         r.path("latenciesMillis").forEach(v -> latencies.add(v.asDouble()));
         return new Figures(w.id(), system, r.path("files").asLong(), r.path("bytes").asLong(),
-                r.path("wallSeconds").asDouble(), percentile(latencies, 50), percentile(latencies, 99),
+                r.path("wallSeconds").asDouble(), Percentiles.of(latencies, 50), Percentiles.of(latencies, 99),
                 drainTokenRequests(), r.path("cpuSeconds").asDouble(), r.path("peakHeapBytes").asLong(),
                 r.path("peakRssKiB").asLong());
     }
@@ -686,15 +685,6 @@ class Benchmark {
             }
         }
         return out.toString();
-    }
-
-    static double percentile(Collection<Double> values, int p) {
-        if (values.isEmpty()) {
-            return Double.NaN;
-        }
-        List<Double> sorted = values.stream().sorted(Comparator.naturalOrder()).collect(Collectors.toList());
-        int index = (int) Math.ceil(p / 100.0 * sorted.size()) - 1;
-        return sorted.get(Math.max(0, Math.min(sorted.size() - 1, index)));
     }
 
     /** utime + stime of a process, from /proc/<pid>/stat (clock ticks of 10 ms on Linux). */

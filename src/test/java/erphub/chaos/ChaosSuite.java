@@ -47,6 +47,7 @@ import erphub.testing.ErpApiResource;
 import erphub.testing.PackagedApp;
 import erphub.testing.PayrollFileServer;
 import erphub.testing.ProdEnvironment;
+import erphub.testing.Percentiles;
 import erphub.testing.ProdServers;
 import erphub.testing.SftpServerResource;
 import erphub.testing.TestServers;
@@ -218,9 +219,9 @@ class ChaosSuite {
             chaos.put("tokensRefused", cluster.revocation.refused());
             chaos.put("longestWaitAfterLastKillSeconds", longestAfterLastKill);
             chaos.put("longestWaitAfterAnyKillSeconds", longestAfterAnyKill);
-            chaos.put("fileLatencySecondsP50", percentile(latencies, 50));
-            chaos.put("fileLatencySecondsP99", percentile(latencies, 99));
-            chaos.put("fileLatencySecondsMax", percentile(latencies, 100));
+            chaos.put("fileLatencySecondsP50", Percentiles.of(latencies, 50));
+            chaos.put("fileLatencySecondsP99", Percentiles.of(latencies, 99));
+            chaos.put("fileLatencySecondsMax", Percentiles.of(latencies, 100));
             chaos.put("arrivalSeconds", ARRIVAL.toSeconds());
             chaos.put("lastKillToLastDeliverySeconds", Duration.between(lastKill, done).toMillis() / 1000.0);
             chaos.put("wholeRunSeconds", Duration.between(t0, done).toMillis() / 1000.0);
@@ -245,7 +246,7 @@ class ChaosSuite {
                     Duration.between(lastKill, done).toMillis() / 1000.0, Duration.between(t0, done).toMillis() / 1000.0,
                     ARRIVAL.toSeconds());
             System.out.printf("[chaos] listed to delivered, every file: p50 %.1f s, p99 %.1f s, max %.1f s%n",
-                    percentile(latencies, 50), percentile(latencies, 99), percentile(latencies, 100));
+                    Percentiles.of(latencies, 50), Percentiles.of(latencies, 99), Percentiles.of(latencies, 100));
             System.out.printf("[chaos] upstream list calls per poll cycle: %.2f for %d (upstream, tenant) pairs, 3"
                     + " replicas%n", listCallsPerCycle, TENANTS);
             System.out.printf("[chaos] throughput (files/s): %s%n", throughput);
@@ -644,14 +645,6 @@ class ChaosSuite {
             sftp.stop();
             upstream.close();
         }
-    }
-
-    private static double percentile(List<Double> sorted, int p) {
-        if (sorted.isEmpty()) {
-            return 0;
-        }
-        int i = (int) Math.ceil(p / 100.0 * sorted.size()) - 1;
-        return sorted.get(Math.max(0, Math.min(sorted.size() - 1, i)));
     }
 
     private static double since(Instant t0) {
