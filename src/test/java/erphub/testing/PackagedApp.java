@@ -57,6 +57,11 @@ public final class PackagedApp implements AutoCloseable {
         int port = TestServers.freePort();
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        // The build's options for test processes (pom.xml, test.jvm.options) first: a test's own arguments win.
+        String testOptions = System.getProperty("test.app.jvm.options", "").strip();
+        if (!testOptions.isEmpty()) {
+            command.addAll(List.of(testOptions.split("\\s+")));
+        }
         command.addAll(List.of(jvmArgs));
         command.add("-Dquarkus.http.port=" + port);
         // The sandbox (SFTP on a fixed port) only where a test asks for it: several apps may run at once.
