@@ -41,6 +41,7 @@ import com.nimbusds.jwt.SignedJWT;
 
 import erphub.state.FileState;
 import erphub.state.StateDataSource;
+import erphub.testing.OnEveryDatabase;
 import erphub.testing.ErpApiResource;
 import erphub.testing.ErpApiResource.ErpApi;
 import erphub.testing.ExampleUpstreams;
@@ -133,6 +134,7 @@ class ManagementApiTest {
         return given().auth().oauth2(token).get(path);
     }
 
+    @OnEveryDatabase
     @Test
     @Order(1)
     void deliveriesToADownErpApiEndDead() {
@@ -184,6 +186,7 @@ class ManagementApiTest {
         assertEquals(403, get(tenantRoleWithoutTenant, "/api/files").statusCode());
     }
 
+    @OnEveryDatabase
     @Test
     @Order(3)
     void aTenantSeesOnlyItsOwnFilesAndAnotherTenantsFileIs404() {
@@ -228,6 +231,7 @@ class ManagementApiTest {
         assertFalse(body.contains("Exception") || body.contains("\tat "), body);
     }
 
+    @OnEveryDatabase
     @Test
     @Order(4)
     void aDeadDeliveryIsReplayedThroughTheApiAndTheDryRunListedExactlyThat() {
@@ -280,6 +284,7 @@ class ManagementApiTest {
                 .body(Map.of("fileId", globexFile, "comment", "not mine")).post("/api/replays").then().statusCode(404);
     }
 
+    @OnEveryDatabase
     @Test
     @Order(5)
     void aPushedFileReachesItsDestinationsOnceEvenWhenPushedTwice() throws Exception {
@@ -357,6 +362,7 @@ class ManagementApiTest {
         return java.net.http.HttpClient.newHttpClient().send(request, java.net.http.HttpResponse.BodyHandlers.ofString());
     }
 
+    @OnEveryDatabase
     @Test
     @Order(6)
     void pagingThrough10000LedgerRowsReturnsEachOnceInOrderWithStableCursors() throws Exception {

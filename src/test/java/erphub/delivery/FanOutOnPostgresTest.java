@@ -3,12 +3,19 @@ package erphub.delivery;
 import java.util.ArrayList;
 import java.util.List;
 
+import erphub.testing.EveryDatabaseTestsOnly;
+import erphub.testing.OnEveryDatabase;
 import erphub.testing.PostgresResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
+import org.junit.jupiter.api.extension.ExtendWith;
 
-/** Every fan-out test of {@link FanOutTest}, with the ledger on a real PostgreSQL server. */
+/**
+ * The fan-out tests of {@link FanOutTest} that rest on the state store's SQL ({@link OnEveryDatabase}: delivery,
+ * exactly once under 503s, dead letters replayed by filter), with the ledger on a real PostgreSQL server.
+ */
 @QuarkusTest
+@ExtendWith(EveryDatabaseTestsOnly.class)
 @TestProfile(FanOutOnPostgresTest.AllDestinationsOnPostgres.class)
 class FanOutOnPostgresTest extends FanOutTest {
 

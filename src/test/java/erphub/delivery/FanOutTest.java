@@ -50,6 +50,7 @@ import erphub.state.ClaimStore;
 import erphub.state.FileLedger;
 import erphub.state.LedgerQueries;
 import erphub.state.Transition;
+import erphub.testing.OnEveryDatabase;
 import erphub.testing.ErpApiResource;
 import erphub.testing.ErpApiResource.ErpApi;
 import erphub.testing.ErpApiResource.Received;
@@ -221,6 +222,7 @@ class FanOutTest {
         EXPOSED.clear();
     }
 
+    @OnEveryDatabase
     @Test
     @Order(1)
     void everyFileOfThreeTenantsReachesAllThreeDestinations() throws Exception {
@@ -359,6 +361,7 @@ class FanOutTest {
         }
     }
 
+    @OnEveryDatabase
     @Test
     @Order(2)
     void anErpAnsweringThirtyPercent503StillGetsEveryFileExactlyOnce() {
@@ -429,6 +432,7 @@ class FanOutTest {
         }
     }
 
+    @OnEveryDatabase
     @Test
     @Order(5)
     void deadDeliveriesOfADestinationThatStayedDownAreReplayedByFilterFromTheArchive() {

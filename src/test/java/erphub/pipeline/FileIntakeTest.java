@@ -39,6 +39,7 @@ import erphub.state.FileLedger;
 import erphub.state.LedgerQueries;
 import erphub.state.StateDataSource;
 import erphub.state.Transition;
+import erphub.testing.OnEveryDatabase;
 import erphub.testing.ExampleUpstreams;
 import erphub.testing.ExampleUpstreams.RemoteFile;
 import erphub.testing.InjectTestServer;
@@ -102,6 +103,7 @@ class FileIntakeTest {
     static ExampleUpstreams upstreams;
     static long startedNanos;
 
+    @OnEveryDatabase
     @Test
     @Order(1)
     void everyFileOfEveryTenantIsArchivedOnceByteIdenticalWithACompleteLedger() throws Exception {
@@ -159,6 +161,7 @@ class FileIntakeTest {
                 .findFirst().orElseThrow(() -> new AssertionError("no " + series + " in /q/metrics"));
     }
 
+    @OnEveryDatabase
     @Test
     @Order(3)
     void aSecondPollClaimsNothing() {
@@ -171,6 +174,7 @@ class FileIntakeTest {
                 getRequestedFor(urlPathMatching("/(payroll/v2/exports/.*/content|invoices/api/documents/.*/binary)")));
     }
 
+    @OnEveryDatabase
     @Test
     @Order(4)
     void aChangedVersionIsProcessedAgain() throws Exception {
