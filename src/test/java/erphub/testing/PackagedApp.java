@@ -10,7 +10,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -55,14 +54,7 @@ public final class PackagedApp implements AutoCloseable {
             throw new IllegalStateException(jar + " is missing: the *IT tests run after 'package' (./mvnw verify)");
         }
         int port = TestServers.freePort();
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        // The build's options for test processes (pom.xml, test.jvm.options) first: a test's own arguments win.
-        String testOptions = System.getProperty("test.app.jvm.options", "").strip();
-        if (!testOptions.isEmpty()) {
-            command.addAll(List.of(testOptions.split("\\s+")));
-        }
-        command.addAll(List.of(jvmArgs));
+        List<String> command = TestServers.javaCommand(jvmArgs);
         command.add("-Dquarkus.http.port=" + port);
         // The sandbox (SFTP on a fixed port) only where a test asks for it: several apps may run at once.
         if (!systemProperties.containsKey("erphub.sandbox.enabled")) {

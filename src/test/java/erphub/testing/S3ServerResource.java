@@ -5,7 +5,6 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -67,8 +66,8 @@ public class S3ServerResource implements QuarkusTestResourceLifecycleManager {
                     "jclouds.credential=" + SECRET_KEY,
                     "jclouds.regions=" + REGION,
                     ""));
-            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-            process = new ProcessBuilder(List.of(java, "-Xmx256m", "-jar", jar.toString(), "--properties", props.toString()))
+            process = new ProcessBuilder(TestServers.javaCommand("-Xmx256m", "-jar", jar.toString(), "--properties",
+                    props.toString()))
                     .redirectErrorStream(true)
                     .redirectOutput(work.resolve("s3proxy.log").toFile())
                     .start();

@@ -8,6 +8,8 @@ import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 import org.awaitility.Awaitility;
 
@@ -19,6 +21,22 @@ public final class TestServers {
     public static final String LOOPBACK = "127.0.0.1";
 
     private TestServers() {
+    }
+
+    /**
+     * A command line for a JVM of its own (the packaged app, s3proxy): this JVM's {@code java}, then the build's
+     * options for test processes ({@code test.jvm.options} in pom.xml, empty under the bench and chaos profiles), then
+     * {@code args}, so a test's own options win.
+     */
+    public static List<String> javaCommand(String... args) {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        String options = System.getProperty("test.app.jvm.options", "").strip();
+        if (!options.isEmpty()) {
+            command.addAll(List.of(options.split("\\s+")));
+        }
+        command.addAll(List.of(args));
+        return command;
     }
 
     public static int freePort() {
