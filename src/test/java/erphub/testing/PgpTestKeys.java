@@ -19,6 +19,7 @@ import org.bouncycastle.bcpg.ArmoredOutputStream;
 import org.bouncycastle.bcpg.HashAlgorithmTags;
 import org.bouncycastle.bcpg.PublicKeyAlgorithmTags;
 import org.bouncycastle.bcpg.sig.KeyFlags;
+import org.bouncycastle.crypto.AsymmetricCipherKeyPair;
 import org.bouncycastle.crypto.generators.RSAKeyPairGenerator;
 import org.bouncycastle.crypto.params.RSAKeyGenerationParameters;
 import org.bouncycastle.openpgp.PGPEncryptedDataList;
@@ -115,7 +116,7 @@ public final class PgpTestKeys {
 
     /** A usual key: primary key for certifying and signing, subkey for encryption; no expiry. */
     public static TestKey recipient(String userId) {
-        return generate(userId, Instant.now(), null, true);
+        return generate(userId, Duration.ZERO, null, true);
     }
 
     /**
@@ -139,17 +140,20 @@ public final class PgpTestKeys {
 
     /** A key with an encryption subkey that expired: created two days ago, valid for one. */
     public static TestKey withExpiredEncryptionSubkey(String userId) {
-        return generate(userId, Instant.now().minus(Duration.ofDays(2)), Duration.ofDays(1), true);
+        return generate(userId, Duration.ofDays(2), Duration.ofDays(1), true);
     }
 
-    /** A key whose only encryption subkey is valid now and expires after about {@code validity} (whole seconds). */
+    /**
+     * A key whose only encryption subkey is valid now and expires after about {@code validity} (whole seconds) from
+     * when this returns: its creation time is taken once the RSA keys exist, which takes seconds on a busy machine.
+     */
     public static TestKey expiringIn(String userId, Duration validity) {
-        return generate(userId, Instant.now(), validity, true);
+        return generate(userId, Duration.ZERO, validity, true);
     }
 
     /** A primary key that may only certify and sign, and no subkey. */
     public static TestKey signingOnly(String userId) {
-        return generate(userId, Instant.now(), null, false);
+        return generate(userId, Duration.ZERO, null, false);
     }
 
     /** A usual key whose encryption subkey was revoked by its owner. */
@@ -170,12 +174,15 @@ public final class PgpTestKeys {
         }
     }
 
-    private static TestKey generate(String userId, Instant created, Duration subkeyValidity, boolean encryptionSubkey) {
+    /** A key created {@code age} before now, where now is once its RSA key pairs have been generated. */
+    private static TestKey generate(String userId, Duration age, Duration subkeyValidity, boolean encryptionSubkey) {
         try {
             RSAKeyPairGenerator rsa = new RSAKeyPairGenerator();
             rsa.init(new RSAKeyGenerationParameters(BigInteger.valueOf(0x10001), RANDOM, 2048, 80));
-            Date when = Date.from(created);
-            PGPKeyPair primary = new BcPGPKeyPair(PublicKeyAlgorithmTags.RSA_GENERAL, rsa.generateKeyPair(), when);
+            AsymmetricCipherKeyPair primaryPair = rsa.generateKeyPair();
+            AsymmetricCipherKeyPair subPair = encryptionSubkey ? rsa.generateKeyPair() : null;
+            Date when = Date.from(Instant.now().minus(age));
+            PGPKeyPair primary = new BcPGPKeyPair(PublicKeyAlgorithmTags.RSA_GENERAL, primaryPair, when);
             PGPSignatureSubpacketGenerator primaryFlags = new PGPSignatureSubpacketGenerator();
             primaryFlags.setKeyFlags(false, KeyFlags.CERTIFY_OTHER | KeyFlags.SIGN_DATA);
             PGPDigestCalculator sha1 = new BcPGPDigestCalculatorProvider().get(HashAlgorithmTags.SHA1);
@@ -183,7 +190,7 @@ public final class PgpTestKeys {
                     primaryFlags.generate(), null,
                     new BcPGPContentSignerBuilder(PublicKeyAlgorithmTags.RSA_GENERAL, HashAlgorithmTags.SHA256), null);
             if (encryptionSubkey) {
-                PGPKeyPair sub = new BcPGPKeyPair(PublicKeyAlgorithmTags.RSA_GENERAL, rsa.generateKeyPair(), when);
+                PGPKeyPair sub = new BcPGPKeyPair(PublicKeyAlgorithmTags.RSA_GENERAL, subPair, when);
                 PGPSignatureSubpacketGenerator subFlags = new PGPSignatureSubpacketGenerator();
                 subFlags.setKeyFlags(false, KeyFlags.ENCRYPT_COMMS | KeyFlags.ENCRYPT_STORAGE);
                 if (subkeyValidity != null) {
