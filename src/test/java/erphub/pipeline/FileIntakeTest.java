@@ -39,7 +39,6 @@ import erphub.state.FileLedger;
 import erphub.state.LedgerQueries;
 import erphub.state.StateDataSource;
 import erphub.state.Transition;
-import erphub.testing.OnEveryDatabase;
 import erphub.testing.ExampleUpstreams;
 import erphub.testing.ExampleUpstreams.RemoteFile;
 import erphub.testing.InjectTestServer;
@@ -52,8 +51,9 @@ import no.nav.security.mock.oauth2.MockOAuth2Server;
 
 /**
  * The two built-in example upstreams, 3 tenants x 200 files each, through LIST -> CLAIM -> DOWNLOAD ->
- * ARCHIVE against a real HTTP upstream and a real OAuth2 server, on H2 ({@link FileIntakeOnPostgresTest}
- * runs the same on PostgreSQL). The methods build on each other, in order.
+ * ARCHIVE against a real HTTP upstream and a real OAuth2 server, on H2. On PostgreSQL the same claims and
+ * versions are FileStateStoreOnPostgresTest's, and the intake end to end is ProdTopologyIntakeTest's and
+ * FanOutOnPostgresTest's. The methods build on each other, in order.
  */
 @QuarkusTest
 @TestProfile(FileIntakeTest.ThreeTenants.class)
@@ -103,7 +103,6 @@ class FileIntakeTest {
     static ExampleUpstreams upstreams;
     static long startedNanos;
 
-    @OnEveryDatabase
     @Test
     @Order(1)
     void everyFileOfEveryTenantIsArchivedOnceByteIdenticalWithACompleteLedger() throws Exception {
@@ -161,7 +160,6 @@ class FileIntakeTest {
                 .findFirst().orElseThrow(() -> new AssertionError("no " + series + " in /q/metrics"));
     }
 
-    @OnEveryDatabase
     @Test
     @Order(3)
     void aSecondPollClaimsNothing() {
@@ -174,7 +172,6 @@ class FileIntakeTest {
                 getRequestedFor(urlPathMatching("/(payroll/v2/exports/.*/content|invoices/api/documents/.*/binary)")));
     }
 
-    @OnEveryDatabase
     @Test
     @Order(4)
     void aChangedVersionIsProcessedAgain() throws Exception {
