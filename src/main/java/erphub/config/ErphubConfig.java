@@ -53,6 +53,50 @@ public interface ErphubConfig {
 
     Events events();
 
+    Registrations registrations();
+
+    /** Consumers' registrations for events (erphub.registration): batching, webhook delivery, what they may call. */
+    interface Registrations {
+        /** Milliseconds between two looks for batches to close and batches to send. */
+        @WithDefault("1000")
+        long batchInterval();
+
+        /** Batches sent at once by this node (each to its own registration; one at a time per registration). */
+        @WithDefault("8")
+        int concurrency();
+
+        /** Tries of a batch before it is DEAD (replayable through the API). */
+        @WithDefault("10")
+        int maxTries();
+
+        /** Wait after the first failed try, doubling with each try up to the maximum (or the receiver's Retry-After). */
+        @WithDefault("PT2S")
+        Duration retryDelay();
+
+        @WithDefault("PT10M")
+        Duration maxRetryDelay();
+
+        /** How long a node's claim on a batch it is sending lasts; a batch whose node died is sent again after it. */
+        @WithDefault("PT60S")
+        Duration lease();
+
+        /** How old this node's copy of the registrations may be when it matches an event (changes on other nodes). */
+        @WithDefault("PT5S")
+        Duration refresh();
+
+        /** How long a rotated-out secret keeps signing unless the rotation says otherwise. */
+        @WithDefault("PT24H")
+        Duration secretOverlap();
+
+        /** Webhooks over plain http (not https): for a receiver inside the cluster, and tests. */
+        @WithDefault("false")
+        boolean allowHttp();
+
+        /** Webhook hosts resolving to loopback, link-local, private or reserved addresses: same. */
+        @WithDefault("false")
+        boolean allowPrivateAddresses();
+    }
+
     /** The simulated upstream, token issuer, ERP API and SFTP server of the embedded default (never in prod). */
     Sandbox sandbox();
 

@@ -82,7 +82,11 @@ class ManagementApiTest {
                     .client("dormant-payroll", "secret-payroll-dormant").client("dormant-erp", "erp-secret-dormant");
             registry.entry("- id: " + HARDENING + "\n  upstreams: {payroll-exports: }")
                     .client(HARDENING + "-payroll", "secret-payroll-" + HARDENING).client(HARDENING + "-erp", "erp-secret-hardening");
+            // RegistrationsTest's tenants (same application): files pushed for them only.
+            RegistrationsTest.TENANTS.forEach(t -> registry.entry("- id: " + t + "\n  upstreams: {payroll-exports: }")
+                    .client(t + "-payroll", "secret-payroll-" + t).client(t + "-erp", "erp-secret-" + t));
             Map<String, String> config = new HashMap<>(ExampleUpstreams.tenantConfig(registry, "api-" + getClass().getSimpleName()));
+            config.putAll(RegistrationsTest.SETTINGS);
             config.put("erphub.upstreams.payroll-exports.destinations", "erp-api");
             config.put("erphub.destinations.erp-api.token-url", "${test.oauth2.token-url}");
             config.put("erphub.destinations.erp-api.max-redeliveries", "2");
@@ -196,7 +200,7 @@ class ManagementApiTest {
         assertTrue(tenantsSeen.stream().allMatch("acme"::equals), tenantsSeen.toString());
         List<String> all = new ArrayList<>(get(admin(), "/api/files?limit=1000").then().statusCode(200).extract().jsonPath()
                 .getList("items.tenant"));
-        all.removeIf(HARDENING::equals);
+        all.removeIf(t -> t.equals(HARDENING) || RegistrationsTest.TENANTS.contains(t));
         assertEquals(Set.of("acme", "globex"), new HashSet<>(all), "tiny has no files yet");
 
         // The summary: counts by state for each tenant and upstream, every state named, the tenant's own only.
@@ -226,7 +230,7 @@ class ManagementApiTest {
         get(tenant("globex"), "/api/files/" + globexFile).then().statusCode(200).body("file.tenant", equalTo("globex"));
         get(tenant("acme"), "/api/tenants").then().statusCode(200).body("size()", equalTo(1)).body("[0].id", equalTo("acme"));
         get(admin(), "/api/upstreams").then().statusCode(200).body("find { it.id == 'payroll-exports' }.routeStatus",
-                equalTo("Started")).body("find { it.id == 'payroll-exports' }.tenants", equalTo(4));
+                equalTo("Started")).body("find { it.id == 'payroll-exports' }.tenants", equalTo(4 + RegistrationsTest.TENANTS.size()));
         String body = get(admin(), "/api/files/999999999").then().statusCode(404).extract().asString();
         assertFalse(body.contains("Exception") || body.contains("\tat "), body);
     }
