@@ -31,7 +31,7 @@ import erphub.registration.RegistrationBatches;
 import erphub.registration.RegistrationBatches.BatchRecord;
 import erphub.registration.RegistrationSpec;
 import erphub.registration.RegistrationStore;
-import erphub.registration.WebhookTargets;
+import erphub.registration.RegistrationChannels;
 import erphub.tenant.TenantRegistry;
 import erphub.upstream.UpstreamSpec;
 import erphub.upstream.UpstreamSpecs;
@@ -52,17 +52,17 @@ public class RegistrationsResource {
 
     private final RegistrationStore store;
     private final RegistrationBatches batches;
-    private final WebhookTargets targets;
+    private final RegistrationChannels channels;
     private final TenantRegistry tenants;
     private final UpstreamSpecs upstreams;
     private final ErphubConfig config;
     private final Caller caller;
 
-    public RegistrationsResource(RegistrationStore store, RegistrationBatches batches, WebhookTargets targets,
+    public RegistrationsResource(RegistrationStore store, RegistrationBatches batches, RegistrationChannels channels,
             TenantRegistry tenants, UpstreamSpecs upstreams, ErphubConfig config, Caller caller) {
         this.store = store;
         this.batches = batches;
-        this.targets = targets;
+        this.channels = channels;
         this.tenants = tenants;
         this.upstreams = upstreams;
         this.config = config;
@@ -238,7 +238,7 @@ public class RegistrationsResource {
         List<String> problems = new java.util.ArrayList<>(spec.problems(knownTenants, knownUpstreams));
         if (problems.isEmpty()) {
             try {
-                targets.check(spec.channel().url());
+                channels.check(spec);
             } catch (IllegalArgumentException e) {
                 problems.add(e.getMessage());
             }

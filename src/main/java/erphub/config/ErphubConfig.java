@@ -95,6 +95,17 @@ public interface ErphubConfig {
         /** Webhook hosts resolving to loopback, link-local, private or reserved addresses: same. */
         @WithDefault("false")
         boolean allowPrivateAddresses();
+
+        /**
+         * Kafka channels write only to topics under this prefix, a tenant's under {@code <prefix><tenant>.}, so no
+         * registration can write to erphub's own topics or another tenant's.
+         */
+        @WithDefault("registrations.")
+        String kafkaTopicPrefix();
+
+        /** A registration's SFTP manifests go under this folder of the tenant's SFTP folder unless it names one. */
+        @WithDefault("registrations")
+        String sftpFolder();
     }
 
     /** The simulated upstream, token issuer, ERP API and SFTP server of the embedded default (never in prod). */
@@ -489,6 +500,21 @@ public interface ErphubConfig {
     interface Events {
         /** Camel endpoint of the lifecycle events: a Kafka topic in prod, the in-process event bus here. */
         String uri();
+
+        /** How long the live stream (/api/events/stream) keeps events for clients that reconnect. */
+        @WithDefault("PT24H")
+        Duration streamRetention();
+
+        /** How often an open stream looks for new events. */
+        @WithDefault("PT0.5S")
+        Duration streamPoll();
+
+        /**
+         * How old an event must be before a stream sends it: events commit in parallel, and one that commits after a
+         * later one would otherwise be passed over for good.
+         */
+        @WithDefault("PT1S")
+        Duration streamSettle();
     }
 
     interface Sandbox {

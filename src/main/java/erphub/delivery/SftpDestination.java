@@ -89,12 +89,20 @@ public class SftpDestination implements Destination {
         Delivery d = exchange.getProperty(FileDelivery.DELIVERY, Delivery.class);
         UpstreamSpec spec = specs.forUpstream(d.upstream())
                 .orElseThrow(() -> new DeliveryRefusedException("upstream " + d.upstream() + " has no route", null));
-        Server server = serverOf(d.tenant());
+        target(exchange, d.tenant(), spec.sftpFolderOf(tenants.sftpFolder(d.tenant())) + "/" + d.file().fileName());
+        exchange.setProperty(PGP, pgpOf(d.tenant()));
+    }
+
+    /**
+     * Addresses route erphub-sftp-upload to {@code path} on the tenant's server (its own from the registry, or the
+     * shared one, under the base folder), with its login by bean reference. Registrations' SFTP channel uses it too.
+     */
+    public void target(Exchange exchange, String tenant, String path) {
+        Server server = serverOf(tenant);
         if (server.missingLogin() != null) {
             throw new DeliveryRefusedException("SFTP server " + server.address() + " has no login: neither "
                     + server.missingLogin(), null);
         }
-        String path = spec.sftpFolderOf(tenants.sftpFolder(d.tenant())) + "/" + d.file().fileName();
         String base = sftp.baseFolder().equals(".") ? "" : sftp.baseFolder().replaceAll("^/+|/+$", "");
         exchange.getIn().setHeader(Exchange.FILE_NAME, path);
         exchange.setProperty("erphubSftpServer", server.address() + "/" + base);
@@ -104,7 +112,6 @@ public class SftpDestination implements Destination {
         exchange.setProperty("erphubSftpPassphrase", server.passphraseBean());
         exchange.setProperty("erphubDeliveryDetail", "uploaded to sftp://" + server.address() + "/"
                 + (base.isEmpty() ? "" : base + "/") + path);
-        exchange.setProperty(PGP, pgpOf(d.tenant()));
     }
 
     /** The OpenPGP key the tenant's registry entry names, or null; a key that is not usable refuses the delivery. */

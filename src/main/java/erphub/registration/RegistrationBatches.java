@@ -20,17 +20,14 @@ import jakarta.inject.Named;
 import org.apache.camel.Exchange;
 import org.jboss.logging.Logger;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 import erphub.config.ErphubConfig;
-import erphub.events.FileEvents;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.annotations.RegisterForReflection;
 
 /**
  * The batch half of registrations, each step one stage of routes/erphub-registrations.yaml: an event that matches
- * a registration is stored (registration_event) before anything else happens to it; a timer closes the
+ * a registration is stored (registration_event, by erphub.events.EventLog) before anything else happens to it; a timer closes the
  * (registration, tenant, upstream) groups that are due (quiet for the debounce, maxWait after their first event,
  * or maxBatch events) into batches, each event in exactly one, in one transaction; batches are claimed under a
  * lease, oldest first and one at a time per registration, so a failing consumer holds up only its own; a failed
@@ -48,7 +45,6 @@ public class RegistrationBatches {
     private static final Logger LOG = Logger.getLogger(RegistrationBatches.class);
 
     private final RegistrationStore registrations;
-    private final ObjectMapper json;
     private final ErphubConfig config;
     private final MeterRegistry meters;
     /** Claims of this run of this node: a restarted node does not mistake an earlier run's claims for its own. */
@@ -63,23 +59,23 @@ public class RegistrationBatches {
             int tries, Instant nextAttemptAt, String lastError, Instant createdAt, Instant updatedAt) {
     }
 
-    public RegistrationBatches(RegistrationStore registrations, ObjectMapper json, ErphubConfig config,
+    public RegistrationBatches(RegistrationStore registrations, ErphubConfig config,
             MeterRegistry meters) {
         this.registrations = registrations;
-        this.json = json;
         this.config = config;
         this.meters = meters;
         this.owner = config.nodeId() + "#" + UUID.randomUUID().toString().substring(0, 8);
     }
 
-    /** Stores the event in the body (schema erphub.file-event/1) once for each registration it matches. */
-    public void record(Exchange exchange) throws JsonProcessingException {
+    /**
+     * Stores the event (schema erphub.file-event/1, read as {@code event}, written as {@code body}) once for each
+     * registration it matches, in the caller's transaction; returns how many it matched.
+     */
+    public int recordIn(Connection c, Map<?, ?> event, String body, Instant now) throws SQLException {
         List<Registration> active = registrations.active();
         if (active.isEmpty()) {
-            return;
+            return 0;
         }
-        String body = exchange.getIn().getBody(String.class);
-        Map<?, ?> event = json.readValue(body, Map.class);
         String tenant = (String) event.get("tenant");
         String upstream = (String) event.get("upstream");
         String type = (String) event.get("type");
@@ -87,41 +83,30 @@ public class RegistrationBatches {
         List<Registration> matched = active.stream()
                 .filter(r -> r.spec().matches(tenant, upstream, type, fileName)).toList();
         if (matched.isEmpty()) {
-            return;
+            return 0;
         }
-        Instant now = RegistrationStore.now();
         Object fileId = event.get("fileId");
-        registrations.inTransaction(c -> {
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO registration_event (registration_id, event_id,"
-                    + " tenant, upstream, event_type, file_id, payload, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
-                for (Registration r : matched) {
-                    ps.setString(1, r.id());
-                    ps.setString(2, (String) event.get("id"));
-                    ps.setString(3, tenant);
-                    ps.setString(4, upstream);
-                    ps.setString(5, type);
-                    if (fileId instanceof Number n) {
-                        ps.setLong(6, n.longValue());
-                    } else {
-                        ps.setNull(6, java.sql.Types.BIGINT);
-                    }
-                    ps.setString(7, body);
-                    ps.setTimestamp(8, Timestamp.from(now));
-                    ps.addBatch();
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO registration_event (registration_id, event_id,"
+                + " tenant, upstream, event_type, file_id, payload, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
+            for (Registration r : matched) {
+                ps.setString(1, r.id());
+                ps.setString(2, (String) event.get("id"));
+                ps.setString(3, tenant);
+                ps.setString(4, upstream);
+                ps.setString(5, type);
+                if (fileId instanceof Number n) {
+                    ps.setLong(6, n.longValue());
+                } else {
+                    ps.setNull(6, java.sql.Types.BIGINT);
                 }
-                ps.executeBatch();
+                ps.setString(7, body);
+                ps.setTimestamp(8, Timestamp.from(now));
+                ps.addBatch();
             }
-            return null;
-        });
+            ps.executeBatch();
+        }
         meters.counter("erphub.registrations.events").increment(matched.size());
-    }
-
-    /** Recording failed (the state store is down): the event still went to the events topic; counted and logged. */
-    public void recordFailed(Exchange exchange) {
-        meters.counter("erphub.registrations.events.failed").increment();
-        Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
-        LOG.warnf("event %s not recorded for registrations: %s",
-                exchange.getIn().getHeader(FileEvents.TYPE_HEADER), cause == null ? "unknown" : cause.getMessage());
+        return matched.size();
     }
 
     /** Closes every group that is due into a batch; returns how many batches were closed. */
@@ -289,19 +274,20 @@ public class RegistrationBatches {
     }
 
     /**
-     * A try failed ({@code erphubBatchError}, or the exception caught): PENDING again after the backoff (or the
+     * A try failed (the exception caught says how): PENDING again after the backoff (or the
      * receiver's Retry-After, if longer, within the maximum), or DEAD when its tries are spent.
      */
     public void failed(Exchange exchange) {
         BatchClaim b = exchange.getProperty(BATCH, BatchClaim.class);
-        String error = exchange.getProperty("erphubBatchError", String.class);
-        if (error == null) {
-            Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
-            error = cause == null ? "unknown failure" : cause.getClass().getSimpleName() + ": " + cause.getMessage();
-        }
+        Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        String error = cause == null ? "unknown failure"
+                : cause instanceof RegistrationChannels.BatchTryFailedException ? cause.getMessage()
+                : erphub.routing.Failures.describe(cause);
         int tries = b.tries() + 1;
-        boolean dead = tries >= config.registrations().maxTries()
-                || Boolean.TRUE.equals(exchange.getProperty("erphubBatchRefused", Boolean.class));
+        // Refused in a way a retry cannot fix (an SFTP host key that is not the known one, a URL no longer allowed).
+        boolean refused = cause instanceof erphub.delivery.DeliveryRefusedException
+                || cause instanceof IllegalArgumentException;
+        boolean dead = tries >= config.registrations().maxTries() || refused;
         Duration wait = backoff(tries, exchange.getProperty("erphubRetryAfter", Duration.class));
         int n = settle(b, dead ? "DEAD" : "PENDING", error, dead ? null : RegistrationStore.now().plus(wait));
         if (n == 1) {

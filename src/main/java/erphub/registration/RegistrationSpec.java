@@ -29,9 +29,17 @@ public record RegistrationSpec(String name, String tenant, Filter filter, Channe
         }
     }
 
-    /** Where batches go: {@code webhook} (an https URL, each delivery signed). */
-    public record Channel(String type, String url) {
+    /**
+     * Where batches go: {@code webhook} (an https {@code url}, each call signed), {@code sftp} (a manifest file per
+     * batch into {@code folder} under the tenant's SFTP folder) or {@code kafka} (a record per batch on {@code topic}).
+     */
+    public record Channel(String type, String url, String folder, String topic) {
     }
+
+    /** The channel types erphub delivers to. */
+    public static final Set<String> CHANNELS = Set.of("webhook", "sftp", "kafka");
+    private static final Pattern FOLDER = Pattern.compile("[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}(/[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}){0,4}");
+    private static final Pattern TOPIC = Pattern.compile("[A-Za-z0-9._-]{1,249}");
 
     /**
      * A batch closes when its events have been quiet for {@code debounce}, or {@code maxWait} after its first
@@ -84,11 +92,12 @@ public record RegistrationSpec(String name, String tenant, Filter filter, Channe
             problems.add("filter.fileNamePattern: 1 to " + PATTERN_MAX + " characters");
         }
         if (channel == null || channel.type() == null) {
-            problems.add("channel: a type is required (webhook)");
-        } else if (!"webhook".equals(channel.type())) {
-            problems.add("channel.type: '" + shorten(channel.type()) + "' is not one this erphub delivers to (webhook)");
-        } else if (channel.url() == null || channel.url().isBlank()) {
-            problems.add("channel.url: a webhook needs its https URL");
+            problems.add("channel: a type is required " + new java.util.TreeSet<>(CHANNELS));
+        } else if (!CHANNELS.contains(channel.type())) {
+            problems.add("channel.type: '" + shorten(channel.type()) + "' is not one this erphub delivers to "
+                    + new java.util.TreeSet<>(CHANNELS));
+        } else {
+            channelProblems(problems);
         }
         if (batching.debounce().isNegative() || batching.debounce().compareTo(Duration.ofHours(1)) > 0) {
             problems.add("batching.debounce: between PT0S and PT1H");
@@ -100,6 +109,30 @@ public record RegistrationSpec(String name, String tenant, Filter filter, Channe
             problems.add("batching.maxBatch: between 1 and 1000");
         }
         return problems;
+    }
+
+    private void channelProblems(List<String> problems) {
+        String type = channel.type();
+        if (!type.equals("webhook") && channel.url() != null || !type.equals("sftp") && channel.folder() != null
+                || !type.equals("kafka") && channel.topic() != null) {
+            problems.add("channel: a " + type + " channel takes " + switch (type) {
+                case "webhook" -> "a url";
+                case "sftp" -> "a folder";
+                default -> "a topic";
+            } + " only");
+        }
+        if (type.equals("webhook") && (channel.url() == null || channel.url().isBlank())) {
+            problems.add("channel.url: a webhook needs its https URL");
+        }
+        if (type.equals("sftp") && channel.folder() != null
+                && (!FOLDER.matcher(channel.folder()).matches() || channel.folder().contains(".."))) {
+            problems.add("channel.folder: a relative folder of up to five names (letters, digits, '.', '_', '-'),"
+                    + " no '..', no leading '/' or '.'");
+        }
+        if (type.equals("kafka") && (channel.topic() == null || !TOPIC.matcher(channel.topic()).matches()
+                || channel.topic().equals(".") || channel.topic().equals(".."))) {
+            problems.add("channel.topic: a Kafka topic name (letters, digits, '.', '_', '-'; at most 249)");
+        }
     }
 
     /** Whether an event of this tenant, upstream, type and file name is one this registration asked for. */

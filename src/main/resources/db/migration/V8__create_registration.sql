@@ -18,7 +18,7 @@ CREATE TABLE registration (
     created_at             TIMESTAMP WITH TIME ZONE NOT NULL,
     updated_at             TIMESTAMP WITH TIME ZONE NOT NULL,
     CONSTRAINT pk_registration PRIMARY KEY (id),
-    CONSTRAINT ck_registration_channel CHECK (channel IN ('WEBHOOK'))
+    CONSTRAINT ck_registration_channel CHECK (channel IN ('WEBHOOK', 'SFTP', 'KAFKA'))
 );
 
 CREATE TABLE registration_audit (

@@ -47,7 +47,9 @@ import erphub.testing.ErpApiResource.ErpApi;
 import erphub.testing.ExampleUpstreams;
 import erphub.testing.ExampleUpstreams.RemoteFile;
 import erphub.testing.InjectTestServer;
+import erphub.testing.KafkaBrokerResource;
 import erphub.testing.OAuth2ServerResource;
+import erphub.testing.SftpServerResource;
 import erphub.testing.TestTenants;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
@@ -87,6 +89,9 @@ class ManagementApiTest {
                     .client(t + "-payroll", "secret-payroll-" + t).client(t + "-erp", "erp-secret-" + t));
             Map<String, String> config = new HashMap<>(ExampleUpstreams.tenantConfig(registry, "api-" + getClass().getSimpleName()));
             config.putAll(RegistrationsTest.SETTINGS);
+            // RegistrationsTest's SFTP and Kafka registrants: the tenant's SFTP folder, a topic on the broker.
+            config.putAll(SftpServerResource.asDestination());
+            config.put("erphub.destinations.kafka.uri", "kafka:erphub.files?brokers={{test.kafka.bootstrap-servers}}");
             config.put("erphub.upstreams.payroll-exports.destinations", "erp-api");
             config.put("erphub.destinations.erp-api.token-url", "${test.oauth2.token-url}");
             config.put("erphub.destinations.erp-api.max-redeliveries", "2");
@@ -104,6 +109,8 @@ class ManagementApiTest {
         public List<TestResourceEntry> testResources() {
             List<TestResourceEntry> servers = new ArrayList<>(ExampleUpstreams.servers());
             servers.add(new TestResourceEntry(ErpApiResource.class, Map.of("erphub.destinations.erp-api.base-url", "")));
+            servers.add(new TestResourceEntry(SftpServerResource.class));
+            servers.add(new TestResourceEntry(KafkaBrokerResource.class));
             return servers;
         }
     }

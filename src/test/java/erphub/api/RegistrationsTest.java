@@ -8,17 +8,30 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.stream.Stream;
+
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.StringDeserializer;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -30,10 +43,13 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import erphub.testing.InjectTestServer;
+import erphub.testing.KafkaBrokerResource.KafkaBroker;
 import erphub.testing.OAuth2ServerResource;
 import erphub.testing.OnEveryDatabase;
+import erphub.testing.SftpServerResource.SftpServer;
 import erphub.testing.WebhookReceiver;
 import erphub.testing.WebhookReceiver.Call;
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.path.json.JsonPath;
@@ -66,6 +82,12 @@ class RegistrationsTest {
 
     @InjectTestServer
     MockOAuth2Server oauth2;
+
+    @InjectTestServer
+    SftpServer sftp;
+
+    @InjectTestServer
+    KafkaBroker kafka;
 
     @BeforeAll
     static void startReceiver() throws Exception {
@@ -302,5 +324,161 @@ class RegistrationsTest {
                 .post(API + "/" + id + "/secret").then().statusCode(400);
         assertEquals(List.of("CREATED", "ROTATED", "ROTATED"), given().auth().oauth2(tenant("reg-c")).get(API + "/" + id)
                 .jsonPath().getList("audit.action"));
+    }
+
+    @Test
+    @Order(5)
+    void sftpAndKafkaRegistrantsReceiveEachBatchAsAManifest() throws Exception {
+        String channels = ", \"filter\": {\"eventTypes\": [\"file.delivered\"]}, \"batching\": {\"debounce\": \"PT1S\"}";
+        String sftpId = create(tenant("reg-c"), "{\"name\": \"to sftp\", \"channel\": {\"type\": \"sftp\", \"folder\":"
+                + " \"hr/inbox\"}" + channels + "}").getString("registration.id");
+        String kafkaId = create(tenant("reg-c"), "{\"name\": \"to kafka\", \"channel\": {\"type\": \"kafka\", \"topic\":"
+                + " \"registrations.reg-c.payroll\"}" + channels + "}").getString("registration.id");
+        for (int i = 0; i < 5; i++) {
+            push("reg-c", "channels-" + i, "payroll-channels-" + i + ".csv");
+        }
+        // SFTP: manifest files under the tenant's folder, written under a temporary name and renamed.
+        Path inbox = sftp.root().resolve("reg-c/hr/inbox");
+        List<Long> viaSftp = new ArrayList<>();
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            viaSftp.clear();
+            if (!Files.isDirectory(inbox)) {
+                return false;
+            }
+            try (Stream<Path> files = Files.list(inbox)) {
+                for (Path f : files.filter(f -> !f.getFileName().toString().startsWith(".part-")).toList()) {
+                    assertTrue(f.getFileName().toString().matches("batch-\\d{8}T\\d{6}Z-[0-9a-f-]{36}\\.json"), f.toString());
+                    JsonPath m = JsonPath.from(Files.readString(f));
+                    assertEquals(sftpId, m.getString("registrationId"));
+                    viaSftp.addAll(m.getList("events.fileId", Long.class));
+                }
+            }
+            return viaSftp.size() >= 5;
+        });
+        assertEquals(5, new HashSet<>(viaSftp).size(), viaSftp.toString());
+        // Kafka: one record per batch on the registrant's topic, keyed by tenant.
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        props.put(ConsumerConfig.GROUP_ID_CONFIG, "registrations-test-" + System.nanoTime());
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+        props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+        List<Long> viaKafka = new ArrayList<>();
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props)) {
+            consumer.subscribe(List.of("registrations.reg-c.payroll"));
+            await().atMost(Duration.ofSeconds(30)).until(() -> {
+                for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(500))) {
+                    assertEquals("reg-c", r.key());
+                    JsonPath m = JsonPath.from(r.value());
+                    assertEquals(kafkaId, m.getString("registrationId"));
+                    viaKafka.addAll(m.getList("events.fileId", Long.class));
+                }
+                return viaKafka.size() >= 5;
+            });
+        }
+        assertEquals(new HashSet<>(viaSftp), new HashSet<>(viaKafka));
+        assertEquals(5, viaKafka.size(), "each file in one record: " + viaKafka);
+    }
+
+    @TestHTTPResource("/api/events/stream")
+    URI stream;
+
+    /** A Server-Sent Events client: every event's id, name and data as they arrive. */
+    record SseEvent(long id, String name, JsonPath data) {
+    }
+
+    List<SseEvent> listen(String token, String lastEventId, List<SseEvent> into) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(stream).header("Authorization", "Bearer " + token)
+                .header("Accept", "text/event-stream");
+        if (lastEventId != null) {
+            request.header("Last-Event-ID", lastEventId);
+        }
+        String[] event = new String[3];
+        streams.add(HttpClient.newHttpClient().sendAsync(request.build(), HttpResponse.BodyHandlers.ofLines())
+                .thenAccept(response -> {
+                    assertEquals(200, response.statusCode());
+                    response.body().forEach(line -> {
+                        if (line.startsWith("id:")) {
+                            event[0] = line.substring(3).strip();
+                        } else if (line.startsWith("event:")) {
+                            event[1] = line.substring(6).strip();
+                        } else if (line.startsWith("data:")) {
+                            event[2] = line.substring(5).strip();
+                        } else if (line.isEmpty() && event[0] != null) {
+                            into.add(new SseEvent(Long.parseLong(event[0]), event[1], JsonPath.from(event[2])));
+                            event[0] = null;
+                        }
+                    });
+                }));
+        return into;
+    }
+
+    final List<java.util.concurrent.CompletableFuture<Void>> streams = new ArrayList<>();
+
+    @OnEveryDatabase
+    @Test
+    @Order(6)
+    void theEventStreamShowsATenantItsOwnEventsInOrderAndResumesAfterADisconnectWithoutAGap() {
+        List<SseEvent> first = listen(tenant("reg-a"), "0", new java.util.concurrent.CopyOnWriteArrayList<>());
+        for (int i = 0; i < 3; i++) {
+            push("reg-a", "stream-" + i, "stream-" + i + ".csv");
+        }
+        push("reg-b", "stream-b", "stream-b.csv");
+        await().atMost(Duration.ofSeconds(30)).until(() -> streamed(first, "file.delivered").size() == 3);
+        assertTrue(first.stream().allMatch(e -> "reg-a".equals(e.data().getString("tenant"))), "only its own tenant");
+        assertIncreasing(first);
+        // Disconnected; two more files meanwhile; back with the id of the last event it saw.
+        long last = first.get(first.size() - 1).id();
+        streams.forEach(f -> f.cancel(true));
+        streams.clear();
+        int seen = first.size();
+        for (int i = 3; i < 5; i++) {
+            push("reg-a", "stream-" + i, "stream-" + i + ".csv");
+        }
+        List<SseEvent> second = listen(tenant("reg-a"), Long.toString(last), new java.util.concurrent.CopyOnWriteArrayList<>());
+        await().atMost(Duration.ofSeconds(30)).until(() -> streamed(second, "file.delivered").size() == 2);
+        assertTrue(second.stream().allMatch(e -> e.id() > last), "nothing it saw before");
+        assertIncreasing(second);
+        assertEquals(Set.of("stream-3.csv", "stream-4.csv"), Set.copyOf(streamed(second, "file.delivered")), "nothing missed");
+        assertEquals(Set.of("stream-0.csv", "stream-1.csv", "stream-2.csv"), Set.copyOf(streamed(first, "file.delivered")));
+        assertTrue(first.size() >= seen);
+        streams.forEach(f -> f.cancel(true));
+
+        given().auth().oauth2(tenant("reg-a")).header("Last-Event-ID", "abc").get("/api/events/stream")
+                .then().statusCode(400).contentType(Problems.TYPE);
+        given().auth().oauth2(tenant("reg-a")).header("Last-Event-ID", "0").get("/api/events/stream?tenant=reg-b")
+                .then().statusCode(404);
+        given().get("/api/events/stream").then().statusCode(401);
+    }
+
+    /** The file names of the stream's events of one type whose files this test pushed, in stream order. */
+    static List<String> streamed(List<SseEvent> events, String type) {
+        return events.stream().filter(e -> type.equals(e.name()) && e.data().getString("fileName").startsWith("stream-"))
+                .map(e -> e.data().getString("fileName")).toList();
+    }
+
+    static void assertIncreasing(List<SseEvent> events) {
+        for (int i = 1; i < events.size(); i++) {
+            assertTrue(events.get(i).id() > events.get(i - 1).id(), "in order: " + events.stream().map(SseEvent::id).toList());
+        }
+    }
+
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource(delimiter = '|', value = {
+            "{\"type\": \"kafka\", \"topic\": \"erphub.events\"}                    | must start with 'registrations.reg-a.'",
+            "{\"type\": \"kafka\", \"topic\": \"registrations.reg-b.payroll\"}      | must start with 'registrations.reg-a.'",
+            "{\"type\": \"kafka\", \"topic\": \"registrations.reg-a.\"}             | must start with 'registrations.reg-a.'",
+            "{\"type\": \"kafka\", \"topic\": \"registrations.reg-a.x y\"}          | a Kafka topic name",
+            "{\"type\": \"kafka\"}                                                  | a Kafka topic name",
+            "{\"type\": \"sftp\", \"folder\": \"../reg-b\"}                          | channel.folder",
+            "{\"type\": \"sftp\", \"folder\": \"/etc\"}                              | channel.folder",
+            "{\"type\": \"sftp\", \"folder\": \"a/../../b\"}                         | channel.folder",
+            "{\"type\": \"sftp\", \"folder\": \"in\", \"url\": \"https://x.example\"} | a sftp channel takes a folder only",
+    })
+    void aChannelOutsideTheTenantsOwnIsRefused(String channel, String detail) {
+        String answer = given().auth().oauth2(tenant("reg-a")).contentType("application/json")
+                .body("{\"name\": \"a\", \"channel\": " + channel + "}").post(API)
+                .then().statusCode(400).contentType(Problems.TYPE).extract().asString();
+        assertTrue(answer.contains(detail.strip()), answer);
     }
 }

@@ -332,7 +332,8 @@ class FanOutTest {
         assertTrue(routes.exchanges("erphub-store", "bean") >= files);
         assertTrue(routes.exchanges("erphub-fan-out", "recipientList") >= files);
         assertTrue(routes.exchanges("erphub-send-erp-api", "toD") >= files, "Camel HTTP to the ERP API");
-        assertTrue(routes.exchanges("erphub-send-sftp", "toD") >= files, "camel-ftp's sftp endpoint");
+        assertTrue(routes.exchanges("erphub-send-sftp", "to") >= files, "the SFTP upload route");
+        assertTrue(routes.exchanges("erphub-sftp-upload", "toD") >= files, "camel-ftp's sftp endpoint");
         assertTrue(routes.exchanges("erphub-send-kafka", "to") >= files, "the kafka endpoint");
         for (String destination : DESTINATIONS) {
             assertTrue(routes.exchanges("erphub-deliver-" + destination, "to") >= files, destination);
