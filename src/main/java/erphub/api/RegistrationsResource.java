@@ -26,6 +26,7 @@ import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 import erphub.config.ErphubConfig;
+import erphub.registration.FileTypes;
 import erphub.registration.Registration;
 import erphub.registration.RegistrationBatches;
 import erphub.registration.RegistrationBatches.BatchRecord;
@@ -48,7 +49,7 @@ import erphub.upstream.UpstreamSpecs;
 @Tag(name = "registrations")
 public class RegistrationsResource {
 
-    private static final Set<String> BATCH_STATES = Set.of("PENDING", "DELIVERED", "DEAD");
+    private static final Set<String> BATCH_STATES = Set.of("PENDING", "DELIVERED", "DEAD", "HELD", "REJECTED");
 
     private final RegistrationStore store;
     private final RegistrationBatches batches;
@@ -71,12 +72,13 @@ public class RegistrationsResource {
 
     /** A registration as the API shows it: never its secret. */
     public record RegistrationView(String id, String name, String tenant, RegistrationSpec.Filter filter,
-            RegistrationSpec.Channel channel, RegistrationSpec.Batching batching, String createdBy, Instant createdAt,
-            Instant updatedAt, Instant previousSecretSignsUntil) {
+            RegistrationSpec.Channel channel, RegistrationSpec.Batching batching, List<FileTypes.FileType> fileTypes,
+            FileTypes.Checks checks, String createdBy, Instant createdAt, Instant updatedAt,
+            Instant previousSecretSignsUntil) {
         static RegistrationView of(Registration r) {
             RegistrationSpec s = r.spec();
             return new RegistrationView(r.id(), s.name(), s.tenant(), s.filter(), s.channel(), s.batching(),
-                    r.createdBy(), r.createdAt(), r.updatedAt(), r.previousSecretUntil());
+                    s.fileTypes(), s.checks(), r.createdBy(), r.createdAt(), r.updatedAt(), r.previousSecretUntil());
         }
     }
 
@@ -136,7 +138,7 @@ public class RegistrationsResource {
             throw new IllegalArgumentException("tenant: a registration keeps its tenant (" + r.ownerTenant() + ")");
         }
         RegistrationSpec checked = checked(spec == null ? null
-                : new RegistrationSpec(spec.name(), r.ownerTenant(), spec.filter(), spec.channel(), spec.batching()));
+                : spec.withTenant(r.ownerTenant()));
         return RegistrationView.of(store.update(r.id(), checked, caller.subject())
                 .orElseThrow(() -> new NotFoundException("registration " + id + " not found")));
     }
@@ -226,7 +228,7 @@ public class RegistrationsResource {
         if (spec.tenant() != null && !spec.tenant().equals(own)) {
             throw new NotFoundException("tenant " + Params.shorten(spec.tenant()) + " not found");
         }
-        return new RegistrationSpec(spec.name(), own, spec.filter(), spec.channel(), spec.batching());
+        return spec.withTenant(own);
     }
 
     private RegistrationSpec checked(RegistrationSpec spec) {

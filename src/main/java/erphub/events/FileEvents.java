@@ -25,6 +25,7 @@ import erphub.delivery.Delivery;
 import erphub.delivery.FileDelivery;
 import erphub.pipeline.ClaimedFile;
 import erphub.pipeline.FileIntake;
+import erphub.registration.RegistrationBatches;
 import erphub.state.DeliveryRecord;
 import erphub.state.FileRecord;
 import erphub.state.FileState;
@@ -104,6 +105,18 @@ public class FileEvents {
         e.put("reason", exchange.getProperty("erphubDeadReason", String.class));
         message(exchange, e);
         exchange.getIn().setHeader("erphubDestination", d.destination());
+    }
+
+    /** batch.rejected: a registration's window that failed its checks, with every reason. */
+    public void batchRejected(Exchange exchange) {
+        RegistrationBatches.Rejection r = exchange.getIn().getBody(RegistrationBatches.Rejection.class);
+        Map<String, Object> e = envelope("batch.rejected", r.tenant(), r.upstream());
+        e.put("registrationId", r.registration().id());
+        e.put("registrationName", r.registration().spec().name());
+        e.put("windowId", r.windowId());
+        e.put("state", "REJECTED");
+        e.put("reasons", r.reasons());
+        message(exchange, e);
     }
 
     /** The publish succeeded: erphub.events.published{type}. */

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -51,12 +52,14 @@ public class RegistrationBatches {
     private final String owner;
 
     /** A batch claimed for sending: its claim is good until {@code leaseUntil}. */
-    public record BatchClaim(String id, String registrationId, String tenant, String upstream, int events, int tries) {
+    public record BatchClaim(String id, String registrationId, String tenant, String upstream, int events, int tries,
+            String windowId, String fileType) {
     }
 
     /** A batch as the API shows it. */
-    public record BatchRecord(String id, String registrationId, String tenant, String upstream, int events, String state,
-            int tries, Instant nextAttemptAt, String lastError, Instant createdAt, Instant updatedAt) {
+    public record BatchRecord(String id, String registrationId, String tenant, String upstream, String windowId,
+            String fileType, int events, String state, int tries, Instant nextAttemptAt, String lastError,
+            Instant createdAt, Instant updatedAt) {
     }
 
     public RegistrationBatches(RegistrationStore registrations, ErphubConfig config,
@@ -73,7 +76,7 @@ public class RegistrationBatches {
      */
     public int recordIn(Connection c, Map<?, ?> event, String body, Instant now) throws SQLException {
         List<Registration> active = registrations.active();
-        if (active.isEmpty()) {
+        if (active.isEmpty() || !String.valueOf(event.get("type")).startsWith("file.")) {
             return 0;
         }
         String tenant = (String) event.get("tenant");
@@ -87,7 +90,7 @@ public class RegistrationBatches {
         }
         Object fileId = event.get("fileId");
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO registration_event (registration_id, event_id,"
-                + " tenant, upstream, event_type, file_id, payload, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
+                + " tenant, upstream, event_type, file_id, file_name, payload, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
             for (Registration r : matched) {
                 ps.setString(1, r.id());
                 ps.setString(2, (String) event.get("id"));
@@ -99,8 +102,9 @@ public class RegistrationBatches {
                 } else {
                     ps.setNull(6, java.sql.Types.BIGINT);
                 }
-                ps.setString(7, body);
-                ps.setTimestamp(8, Timestamp.from(now));
+                ps.setString(7, fileName == null || fileName.length() <= 1024 ? fileName : fileName.substring(0, 1024));
+                ps.setString(8, body);
+                ps.setTimestamp(9, Timestamp.from(now));
                 ps.addBatch();
             }
             ps.executeBatch();
@@ -109,8 +113,8 @@ public class RegistrationBatches {
         return matched.size();
     }
 
-    /** Closes every group that is due into a batch; returns how many batches were closed. */
-    public int closeDue() {
+    /** Closes every group that is due into a batch; returns the windows that failed their checks (REJECTED). */
+    public List<Rejection> closeDue() {
         Instant now = RegistrationStore.now();
         record Group(String registrationId, String tenant, String upstream, Instant first, Instant last, long count) {
         }
@@ -127,7 +131,7 @@ public class RegistrationBatches {
             }
             return out;
         });
-        int closed = 0;
+        List<Rejection> rejections = new ArrayList<>();
         for (Group g : groups) {
             Optional<Registration> r = registrations.active().stream().filter(a -> a.id().equals(g.registrationId()))
                     .findFirst().or(() -> registrations.find(g.registrationId()));
@@ -137,73 +141,111 @@ public class RegistrationBatches {
             RegistrationSpec.Batching b = r.get().spec().batching();
             boolean due = g.count() >= b.maxBatch() || !g.last().plus(b.debounce()).isAfter(now)
                     || !g.first().plus(b.maxWait()).isAfter(now);
-            if (due && close(g.registrationId(), g.tenant(), g.upstream(), b.maxBatch(), now)) {
-                closed++;
+            if (due) {
+                close(r.get(), g.tenant(), g.upstream(), b.maxBatch(), now, rejections);
             }
         }
-        return closed;
+        return rejections;
     }
 
-    private boolean close(String registrationId, String tenant, String upstream, int maxBatch, Instant now) {
-        String batchId = UUID.randomUUID().toString();
-        return registrations.inTransaction(c -> {
-            List<Long> ids = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT id FROM registration_event WHERE registration_id = ?"
-                    + " AND tenant = ? AND upstream = ? AND batch_id IS NULL ORDER BY id FETCH FIRST ? ROWS ONLY")) {
-                ps.setString(1, registrationId);
+    /**
+     * One window's batch, in one transaction: a single batch, or (for a registration with file types) one part per
+     * type present, created in dependency order so each registration's one-at-a-time, oldest-first sending delivers
+     * prerequisites first. A window that fails the registration's checks is REJECTED with every reason.
+     */
+    private boolean close(Registration r, String tenant, String upstream, int maxBatch, Instant now,
+            List<Rejection> rejections) {
+        String windowId = UUID.randomUUID().toString();
+        FileTypes types = r.spec().types();
+        List<String> rejected = new ArrayList<>();
+        boolean closed = registrations.inTransaction(c -> {
+            Map<String, List<Long>> byType = new java.util.LinkedHashMap<>();
+            int selected = 0;
+            try (PreparedStatement ps = c.prepareStatement("SELECT id, file_name FROM registration_event"
+                    + " WHERE registration_id = ? AND tenant = ? AND upstream = ? AND batch_id IS NULL"
+                    + " ORDER BY id FETCH FIRST ? ROWS ONLY")) {
+                ps.setString(1, r.id());
                 ps.setString(2, tenant);
                 ps.setString(3, upstream);
                 ps.setInt(4, maxBatch);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
-                        ids.add(rs.getLong(1));
+                        // Files of no declared type come first, waiting for nothing.
+                        String type = types.isEmpty() ? "" : types.typeOf(rs.getString(2)).orElse("");
+                        byType.computeIfAbsent(type, t -> new ArrayList<>()).add(rs.getLong(1));
+                        selected++;
                     }
                 }
             }
-            if (ids.isEmpty()) {
+            if (selected == 0) {
                 return false;
             }
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO registration_batch (id, registration_id, tenant,"
-                    + " upstream, events, state, tries, next_attempt_at, created_at, updated_at)"
-                    + " VALUES (?, ?, ?, ?, ?, 'PENDING', 0, ?, ?, ?)")) {
-                ps.setString(1, batchId);
-                ps.setString(2, registrationId);
-                ps.setString(3, tenant);
-                ps.setString(4, upstream);
-                ps.setInt(5, ids.size());
-                ps.setTimestamp(6, Timestamp.from(now));
-                ps.setTimestamp(7, Timestamp.from(now));
-                ps.setTimestamp(8, Timestamp.from(now));
-                ps.executeUpdate();
+            Set<String> present = new java.util.HashSet<>(byType.keySet());
+            present.remove("");
+            r.spec().checks().requiredTypes().stream().filter(t -> !present.contains(t))
+                    .forEach(t -> rejected.add("no file of required type " + t));
+            List<String> order = new ArrayList<>();
+            if (byType.containsKey("")) {
+                order.add("");
             }
+            order.addAll(types.ordered(present));
             int taken = 0;
-            // Another node closing the same group at the same moment takes none of these rows twice: each UPDATE
-            // only takes events no batch has yet.
-            try (PreparedStatement ps = c.prepareStatement(
-                    "UPDATE registration_event SET batch_id = ? WHERE id = ? AND batch_id IS NULL")) {
-                for (Long id : ids) {
+            for (String type : order) {
+                List<Long> ids = byType.get(type);
+                String batchId = UUID.randomUUID().toString();
+                try (PreparedStatement ps = c.prepareStatement("INSERT INTO registration_batch (id, registration_id,"
+                        + " tenant, upstream, window_id, file_type, prerequisites, events, state, tries, next_attempt_at,"
+                        + " last_error, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)")) {
                     ps.setString(1, batchId);
-                    ps.setLong(2, id);
-                    ps.addBatch();
-                }
-                for (int n : ps.executeBatch()) {
-                    taken += Math.max(n, 0);
-                }
-            }
-            if (taken == 0) {
-                c.rollback();
-                return false;
-            }
-            if (taken != ids.size()) {
-                try (PreparedStatement ps = c.prepareStatement("UPDATE registration_batch SET events = ? WHERE id = ?")) {
-                    ps.setInt(1, taken);
-                    ps.setString(2, batchId);
+                    ps.setString(2, r.id());
+                    ps.setString(3, tenant);
+                    ps.setString(4, upstream);
+                    ps.setString(5, windowId);
+                    ps.setString(6, type.isEmpty() ? null : type);
+                    Set<String> prerequisites = type.isEmpty() ? Set.of() : types.prerequisitesOf(type, present);
+                    ps.setString(7, prerequisites.isEmpty() ? null : "," + String.join(",", prerequisites) + ",");
+                    ps.setInt(8, ids.size());
+                    ps.setString(9, rejected.isEmpty() ? "PENDING" : "REJECTED");
+                    ps.setTimestamp(10, Timestamp.from(now));
+                    ps.setString(11, rejected.isEmpty() ? null : String.join("; ", rejected));
+                    ps.setTimestamp(12, Timestamp.from(now));
+                    ps.setTimestamp(13, Timestamp.from(now));
                     ps.executeUpdate();
                 }
+                // Another node closing the same group at the same moment takes none of these rows twice: each UPDATE
+                // only takes events no batch has yet.
+                try (PreparedStatement ps = c.prepareStatement(
+                        "UPDATE registration_event SET batch_id = ? WHERE id = ? AND batch_id IS NULL")) {
+                    for (Long id : ids) {
+                        ps.setString(1, batchId);
+                        ps.setLong(2, id);
+                        ps.addBatch();
+                    }
+                    for (int n : ps.executeBatch()) {
+                        taken += Math.max(n, 0);
+                    }
+                }
+            }
+            if (taken != selected) {
+                // Another node closed (some of) this window first: it is theirs; this node looks again next time.
+                c.rollback();
+                return false;
             }
             meters.counter("erphub.registrations.batches.closed").increment();
             return true;
         });
+        if (closed && !rejected.isEmpty()) {
+            meters.counter("erphub.registrations.batches", "state", "REJECTED").increment();
+            LOG.warnf("window %s of registration %s (tenant %s, upstream %s) REJECTED: %s", windowId, r.id(), tenant,
+                    upstream, String.join("; ", rejected));
+            rejections.add(new Rejection(windowId, r, tenant, upstream, List.copyOf(rejected)));
+        }
+        return closed;
+    }
+
+    /** A window that failed its registration's checks, for the events (batch.rejected). */
+    public record Rejection(String windowId, Registration registration, String tenant, String upstream,
+            List<String> reasons) {
     }
 
     /**
@@ -216,7 +258,7 @@ public class RegistrationBatches {
         return registrations.inTransaction(c -> {
             List<BatchClaim> candidates = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("SELECT b.id, b.registration_id, b.tenant, b.upstream,"
-                    + " b.events, b.tries FROM registration_batch b WHERE b.state = 'PENDING' AND b.next_attempt_at <= ?"
+                    + " b.events, b.tries, b.window_id, b.file_type FROM registration_batch b WHERE b.state = 'PENDING' AND b.next_attempt_at <= ?"
                     + " AND (b.lease_until IS NULL OR b.lease_until < ?) AND NOT EXISTS (SELECT 1 FROM registration_batch o"
                     + " WHERE o.registration_id = b.registration_id AND o.state = 'PENDING' AND o.seq < b.seq)"
                     + " ORDER BY b.next_attempt_at, b.seq FETCH FIRST ? ROWS ONLY")) {
@@ -226,7 +268,7 @@ public class RegistrationBatches {
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         candidates.add(new BatchClaim(rs.getString(1), rs.getString(2), rs.getString(3),
-                                rs.getString(4), rs.getInt(5), rs.getInt(6)));
+                                rs.getString(4), rs.getInt(5), rs.getInt(6), rs.getString(7), rs.getString(8)));
                     }
                 }
             }
@@ -311,6 +353,7 @@ public class RegistrationBatches {
     private int settle(BatchClaim b, String state, String error, Instant next) {
         Instant now = RegistrationStore.now();
         return registrations.inTransaction(c -> {
+            int n;
             try (PreparedStatement ps = c.prepareStatement("UPDATE registration_batch SET state = ?, tries = tries + 1,"
                     + " last_error = ?, next_attempt_at = COALESCE(?, next_attempt_at), claimed_by = NULL,"
                     + " lease_until = NULL, updated_at = ? WHERE id = ? AND claimed_by = ? AND state = 'PENDING'")) {
@@ -320,16 +363,34 @@ public class RegistrationBatches {
                 ps.setTimestamp(4, Timestamp.from(now));
                 ps.setString(5, b.id());
                 ps.setString(6, owner);
-                return ps.executeUpdate();
+                n = ps.executeUpdate();
             }
+            if (n == 1 && "DEAD".equals(state) && b.fileType() != null) {
+                // Its dependants in the window wait (HELD) until it is replayed, in the same transaction, so none is
+                // claimed in between.
+                try (PreparedStatement ps = c.prepareStatement("UPDATE registration_batch SET state = 'HELD',"
+                        + " last_error = ?, updated_at = ? WHERE window_id = ? AND state = 'PENDING'"
+                        + " AND prerequisites LIKE ?")) {
+                    ps.setString(1, "held: prerequisite " + b.fileType() + " (batch " + b.id() + ") is DEAD");
+                    ps.setTimestamp(2, Timestamp.from(now));
+                    ps.setString(3, b.windowId());
+                    ps.setString(4, "%," + b.fileType() + ",%");
+                    int held = ps.executeUpdate();
+                    if (held > 0) {
+                        meters.counter("erphub.registrations.batches", "state", "HELD").increment(held);
+                    }
+                }
+            }
+            return n;
         });
     }
 
     /** A registration's batches, newest first, optionally of one state. */
     public List<BatchRecord> batches(String registrationId, String state, int limit) {
         return registrations.inTransaction(c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT id, registration_id, tenant, upstream, events, state,"
-                    + " tries, next_attempt_at, last_error, created_at, updated_at FROM registration_batch"
+            try (PreparedStatement ps = c.prepareStatement("SELECT id, registration_id, tenant, upstream, window_id,"
+                    + " file_type, events, state, tries, next_attempt_at, last_error, created_at, updated_at"
+                    + " FROM registration_batch"
                     + " WHERE registration_id = ?" + (state == null ? "" : " AND state = ?")
                     + " ORDER BY seq DESC FETCH FIRST ? ROWS ONLY")) {
                 int i = 1;
@@ -342,8 +403,9 @@ public class RegistrationBatches {
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         out.add(new BatchRecord(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
-                                rs.getInt(5), rs.getString(6), rs.getInt(7), rs.getTimestamp(8).toInstant(),
-                                rs.getString(9), rs.getTimestamp(10).toInstant(), rs.getTimestamp(11).toInstant()));
+                                rs.getString(5), rs.getString(6), rs.getInt(7), rs.getString(8), rs.getInt(9),
+                                rs.getTimestamp(10).toInstant(), rs.getString(11), rs.getTimestamp(12).toInstant(),
+                                rs.getTimestamp(13).toInstant()));
                     }
                 }
                 return out;
@@ -351,10 +413,14 @@ public class RegistrationBatches {
         });
     }
 
-    /** DEAD batches of the registration back to PENDING with fresh tries; how many. */
+    /**
+     * DEAD batches of the registration back to PENDING with fresh tries, and the parts they held released (HELD to
+     * PENDING) in each window left without a DEAD part; they go out after it, in order. Returns how many were DEAD.
+     */
     public int replayDead(String registrationId, String batchId) {
         Instant now = RegistrationStore.now();
         return registrations.inTransaction(c -> {
+            int n;
             try (PreparedStatement ps = c.prepareStatement("UPDATE registration_batch SET state = 'PENDING', tries = 0,"
                     + " next_attempt_at = ?, updated_at = ? WHERE registration_id = ? AND state = 'DEAD'"
                     + (batchId == null ? "" : " AND id = ?"))) {
@@ -364,8 +430,18 @@ public class RegistrationBatches {
                 if (batchId != null) {
                     ps.setString(4, batchId);
                 }
-                return ps.executeUpdate();
+                n = ps.executeUpdate();
             }
+            try (PreparedStatement ps = c.prepareStatement("UPDATE registration_batch SET state = 'PENDING',"
+                    + " last_error = NULL, next_attempt_at = ?, updated_at = ? WHERE registration_id = ? AND state = 'HELD'"
+                    + " AND NOT EXISTS (SELECT 1 FROM registration_batch d WHERE d.window_id = registration_batch.window_id"
+                    + " AND d.state = 'DEAD')")) {
+                ps.setTimestamp(1, Timestamp.from(now));
+                ps.setTimestamp(2, Timestamp.from(now));
+                ps.setString(3, registrationId);
+                ps.executeUpdate();
+            }
+            return n;
         });
     }
 }

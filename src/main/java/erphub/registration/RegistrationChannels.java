@@ -111,6 +111,10 @@ public class RegistrationChannels {
         manifest.put("registrationName", r.spec().name());
         manifest.put("tenant", b.tenant());
         manifest.put("upstream", b.upstream());
+        manifest.put("windowId", b.windowId());
+        if (b.fileType() != null) {
+            manifest.put("fileType", b.fileType());
+        }
         manifest.put("attempt", b.tries() + 1);
         manifest.put("sentAt", Instant.now().toString());
         ArrayNode events = manifest.putArray("events");

@@ -11,7 +11,8 @@ import com.fasterxml.jackson.annotation.JsonFormat;
  * What a consumer registers for, as the API takes it and the state store keeps it: a name, an optional owning
  * tenant, a filter, a channel and how events are batched. Validated as a whole by {@link #problems}.
  */
-public record RegistrationSpec(String name, String tenant, Filter filter, Channel channel, Batching batching) {
+public record RegistrationSpec(String name, String tenant, Filter filter, Channel channel, Batching batching,
+        List<FileTypes.FileType> fileTypes, FileTypes.Checks checks) {
 
     /** The event types a registration may ask for (schema erphub.file-event/1). */
     public static final Set<String> EVENT_TYPES = Set.of("file.discovered", "file.delivered",
@@ -61,6 +62,18 @@ public record RegistrationSpec(String name, String tenant, Filter filter, Channe
     public RegistrationSpec {
         filter = filter == null ? new Filter(null, null, null, null) : filter;
         batching = batching == null ? new Batching(null, null, null) : batching;
+        fileTypes = fileTypes == null ? List.of() : List.copyOf(fileTypes);
+        checks = checks == null ? new FileTypes.Checks(null) : checks;
+    }
+
+    /** The same registration for another owning tenant (the API sets a tenant caller's own). */
+    public RegistrationSpec withTenant(String owner) {
+        return new RegistrationSpec(name, owner, filter, channel, batching, fileTypes, checks);
+    }
+
+    /** Its file types, for ordering a window's files. */
+    public FileTypes types() {
+        return new FileTypes(fileTypes);
     }
 
     /** Everything wrong with the spec, for a 400 that names it all at once; empty when it is valid. */
@@ -108,6 +121,7 @@ public record RegistrationSpec(String name, String tenant, Filter filter, Channe
         if (batching.maxBatch() < 1 || batching.maxBatch() > 1000) {
             problems.add("batching.maxBatch: between 1 and 1000");
         }
+        problems.addAll(FileTypes.problems(fileTypes, checks));
         return problems;
     }
 

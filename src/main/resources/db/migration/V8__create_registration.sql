@@ -42,6 +42,7 @@ CREATE TABLE registration_event (
     upstream         VARCHAR(64)    NOT NULL,
     event_type       VARCHAR(40)    NOT NULL,
     file_id          BIGINT,
+    file_name        VARCHAR(1024),
     payload          VARCHAR(32000) NOT NULL,
     received_at      TIMESTAMP WITH TIME ZONE NOT NULL,
     batch_id         VARCHAR(36),
@@ -60,6 +61,11 @@ CREATE TABLE registration_batch (
     tenant           VARCHAR(40)    NOT NULL,
     upstream         VARCHAR(64)    NOT NULL,
     events           INTEGER        NOT NULL,
+    -- A registration with file types splits each window's batch into one part per type, delivered in dependency
+    -- order: window_id groups the parts, prerequisites names the types of this window this one waits for.
+    window_id        VARCHAR(36)    NOT NULL,
+    file_type        VARCHAR(64),
+    prerequisites    VARCHAR(2000),
     state            VARCHAR(16)    NOT NULL,
     tries            INTEGER        NOT NULL DEFAULT 0,
     next_attempt_at  TIMESTAMP WITH TIME ZONE NOT NULL,
@@ -72,8 +78,9 @@ CREATE TABLE registration_batch (
     CONSTRAINT uq_registration_batch_seq UNIQUE (seq),
     CONSTRAINT fk_registration_batch_registration FOREIGN KEY (registration_id) REFERENCES registration (id)
         ON DELETE CASCADE,
-    CONSTRAINT ck_registration_batch_state CHECK (state IN ('PENDING', 'DELIVERED', 'DEAD')),
+    CONSTRAINT ck_registration_batch_state CHECK (state IN ('PENDING', 'DELIVERED', 'DEAD', 'HELD', 'REJECTED')),
     CONSTRAINT ck_registration_batch_events CHECK (events >= 1),
     CONSTRAINT ck_registration_batch_tries CHECK (tries >= 0)
 );
 CREATE INDEX ix_registration_batch_due ON registration_batch (state, registration_id, seq);
+CREATE INDEX ix_registration_batch_window ON registration_batch (window_id);

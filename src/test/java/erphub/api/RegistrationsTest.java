@@ -183,6 +183,10 @@ class RegistrationsTest {
             "{\"name\": \"a\", \"channel\": {\"type\": \"webhook\", \"url\": \"http://127.0.0.1:1/\"}, \"batching\": {\"maxBatch\": 0}} | 400 | maxBatch: between 1 and 1000",
             "{\"name\": \"a\", \"channel\": {\"type\": \"webhook\", \"url\": \"http://127.0.0.1:1/\"}, \"batching\": {\"debounce\": \"PT10S\", \"maxWait\": \"PT1S\"}} | 400 | maxWait: at least the debounce",
             "{\"name\": \"a\", \"channel\": {\"type\": \"webhook\", \"url\": \"http://127.0.0.1:1/\"}, \"secret\": \"whsec_mine\"} | 400 | secret",
+            "{\"name\": \"a\", \"channel\": {\"type\": \"webhook\", \"url\": \"http://127.0.0.1:1/\"}, \"fileTypes\": [{\"name\": \"a\", \"pattern\": \"a*\", \"dependsOn\": [\"b\"]}, {\"name\": \"b\", \"pattern\": \"b*\", \"dependsOn\": [\"c\"]}, {\"name\": \"c\", \"pattern\": \"c*\", \"dependsOn\": [\"a\"]}]} | 400 | fileTypes: a cycle a -> b -> c -> a",
+            "{\"name\": \"a\", \"channel\": {\"type\": \"webhook\", \"url\": \"http://127.0.0.1:1/\"}, \"fileTypes\": [{\"name\": \"a\", \"pattern\": \"a*\", \"dependsOn\": [\"ghost\"]}]} | 400 | fileTypes.a.dependsOn: unknown type 'ghost'",
+            "{\"name\": \"a\", \"channel\": {\"type\": \"webhook\", \"url\": \"http://127.0.0.1:1/\"}, \"fileTypes\": [{\"name\": \"a\", \"pattern\": \"a*\"}], \"checks\": {\"requiredTypes\": [\"b\"]}} | 400 | checks.requiredTypes: unknown type 'b'",
+            "{\"name\": \"a\", \"channel\": {\"type\": \"webhook\", \"url\": \"http://127.0.0.1:1/\"}, \"fileTypes\": [{\"name\": \"a\", \"pattern\": \"a*\"}, {\"name\": \"a\", \"pattern\": \"b*\"}]} | 400 | fileTypes.a: declared twice",
             "[]                                                                                                    | 400 | ",
     })
     void aHostileRegistrationIsRefusedWithEveryReason(String body, int status, String detail) {
@@ -449,6 +453,79 @@ class RegistrationsTest {
         given().auth().oauth2(tenant("reg-a")).header("Last-Event-ID", "0").get("/api/events/stream?tenant=reg-b")
                 .then().statusCode(404);
         given().get("/api/events/stream").then().statusCode(401);
+    }
+
+    static final String DAG = "\"fileTypes\": [{\"name\": \"summary\", \"pattern\": \"summary-*\", \"dependsOn\": [\"payroll\"]},"
+            + " {\"name\": \"payroll\", \"pattern\": \"payroll-*\", \"dependsOn\": [\"employees\"]},"
+            + " {\"name\": \"employees\", \"pattern\": \"employees-*\"}]";
+
+    @OnEveryDatabase
+    @Test
+    @Order(7)
+    void filesArriveInDependencyOrderAndADeadPrerequisiteHoldsItsDependantsUntilItsReplay() {
+        JsonPath made = create(tenant("reg-b"), webhook("dag", receiver.url("/dag"), ", \"filter\": {\"eventTypes\":"
+                + " [\"file.delivered\"]}, \"batching\": {\"debounce\": \"PT2S\"}, " + DAG));
+        String id = made.getString("registration.id");
+        receiver.secrets("/dag", made.getString("secret"));
+        receiver.answer("/dag", 503);
+        List<String> names = new ArrayList<>();
+        for (String type : List.of("summary", "payroll", "employees")) {
+            for (int i = 0; i < 2; i++) {
+                names.add(type + "-dag-" + i + ".csv");
+            }
+        }
+        java.util.Collections.shuffle(names);
+        names.forEach(n -> push("reg-b", "dag-" + n, n));
+
+        // The first part (employees) fails until DEAD; its dependants are HELD with the reason, never sent.
+        await().atMost(Duration.ofSeconds(30)).until(() -> given().auth().oauth2(tenant("reg-b"))
+                .get(API + "/" + id + "/batches").jsonPath().getList("state").containsAll(List.of("DEAD", "HELD")));
+        JsonPath parts = given().auth().oauth2(tenant("reg-b")).get(API + "/" + id + "/batches").jsonPath();
+        assertEquals("DEAD", parts.getString("find { it.fileType == 'employees' }.state"), parts.prettify());
+        for (String dependant : List.of("payroll", "summary")) {
+            assertEquals("HELD", parts.getString("find { it.fileType == '" + dependant + "' }.state"), parts.prettify());
+            assertTrue(parts.getString("find { it.fileType == '" + dependant + "' }.lastError")
+                    .startsWith("held: prerequisite employees"), parts.prettify());
+        }
+        assertEquals(1, new HashSet<>(parts.getList("windowId")).size(), "one window: " + parts.prettify());
+        assertTrue(receiver.calls("/dag").stream().allMatch(c -> "employees".equals(JsonPath.from(c.text()).getString("fileType"))),
+                "nothing of a dependant went out");
+
+        // The replay releases them: employees, then payroll, then summary.
+        receiver.answer("/dag", 200);
+        given().auth().oauth2(tenant("reg-b")).contentType("application/json").body("{\"comment\": \"HR system back\"}")
+                .post(API + "/" + id + "/replays").then().statusCode(200);
+        await().atMost(Duration.ofSeconds(30)).until(() -> receiver.accepted("/dag").size() == 3);
+        List<Call> accepted = receiver.accepted("/dag");
+        assertEquals(List.of("employees", "payroll", "summary"),
+                accepted.stream().map(c -> JsonPath.from(c.text()).getString("fileType")).toList());
+        for (Call c : accepted) {
+            JsonPath m = JsonPath.from(c.text());
+            assertEquals(2, m.getList("events").size());
+            assertTrue(m.getList("events.fileName", String.class).stream().allMatch(n -> n.startsWith(m.getString("fileType") + "-")),
+                    c.text());
+        }
+    }
+
+    @OnEveryDatabase
+    @Test
+    @Order(8)
+    void aWindowWithoutARequiredTypeIsRejectedWithItsReasonAndAnEvent() {
+        List<SseEvent> events = listen(admin(), "0", new java.util.concurrent.CopyOnWriteArrayList<>());
+        JsonPath made = create(tenant("reg-c"), webhook("checked", receiver.url("/checked"), ", \"filter\": {\"eventTypes\":"
+                + " [\"file.delivered\"]}, \"batching\": {\"debounce\": \"PT0.5S\"}, " + DAG
+                + ", \"checks\": {\"requiredTypes\": [\"employees\", \"payroll\"]}"));
+        String id = made.getString("registration.id");
+        receiver.secrets("/checked", made.getString("secret"));
+        push("reg-c", "checked-1", "payroll-checked-1.csv");
+        await().atMost(Duration.ofSeconds(30)).until(() -> given().auth().oauth2(tenant("reg-c"))
+                .get(API + "/" + id + "/batches?state=REJECTED").jsonPath().getList("id").size() == 1);
+        assertEquals("no file of required type employees", given().auth().oauth2(tenant("reg-c"))
+                .get(API + "/" + id + "/batches").jsonPath().getString("[0].lastError"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> events.stream().anyMatch(e -> "batch.rejected".equals(e.name())
+                && id.equals(e.data().getString("registrationId"))));
+        assertTrue(receiver.calls("/checked").isEmpty(), "a rejected window is not sent");
+        streams.forEach(f -> f.cancel(true));
     }
 
     /** The file names of the stream's events of one type whose files this test pushed, in stream order. */
