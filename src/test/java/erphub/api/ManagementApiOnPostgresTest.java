@@ -1,11 +1,15 @@
 package erphub.api;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 import erphub.testing.EveryDatabaseTestsOnly;
 import erphub.testing.OnEveryDatabase;
+import erphub.testing.KafkaBrokerResource;
 import erphub.testing.PostgresResource;
+import erphub.testing.SftpServerResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -20,9 +24,22 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class ManagementApiOnPostgresTest extends ManagementApiTest {
 
     public static class ApiOnPostgres extends Api {
+        /**
+         * Without RegistrationsTest's SFTP and Kafka registrants (their channel test runs on H2 only: the SQL is the
+         * webhook's), so this application does not start a broker and an SFTP server it would not use.
+         */
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            Map<String, String> config = new HashMap<>(super.getConfigOverrides());
+            SftpServerResource.asDestination().keySet().forEach(config::remove);
+            config.remove("erphub.destinations.kafka.uri");
+            return config;
+        }
+
         @Override
         public List<TestResourceEntry> testResources() {
             List<TestResourceEntry> resources = new ArrayList<>(super.testResources());
+            resources.removeIf(r -> r.getClazz() == SftpServerResource.class || r.getClazz() == KafkaBrokerResource.class);
             resources.add(new TestResourceEntry(PostgresResource.class));
             return resources;
         }
