@@ -65,7 +65,10 @@ public class EventLog {
     /** Appends the event in the body (schema erphub.file-event/1) to the log and to the registrations it matches. */
     public void record(Exchange exchange) throws JsonProcessingException, SQLException {
         String body = exchange.getIn().getBody(String.class);
-        Map<?, ?> event = json.readValue(body, Map.class);
+        Map<?, ?> event = exchange.getProperty(FileEvents.EVENT, Map.class);
+        if (event == null) {
+            event = json.readValue(body, Map.class);
+        }
         Instant now = CLOCK.instant().truncatedTo(ChronoUnit.MILLIS);
         try (Connection c = db.connection()) {
             c.setAutoCommit(false);

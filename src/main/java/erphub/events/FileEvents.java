@@ -49,6 +49,8 @@ public class FileEvents {
     public static final String SCHEMA = "erphub.file-event/1";
     /** Header of an event's type on the in-process bus and on Kafka records. */
     public static final String TYPE_HEADER = "erphubEventType";
+    /** Exchange property: the event the body holds, as built, so later steps (the event log) need not parse it back. */
+    public static final String EVENT = "erphubEvent";
     private static final Logger LOG = Logger.getLogger(FileEvents.class);
 
     private final Archive archive;
@@ -195,6 +197,7 @@ public class FileEvents {
         }
         in.setHeader(KafkaConstants.KEY, event.get("tenant"));
         in.setHeader(TYPE_HEADER, event.get("type"));
+        exchange.setProperty(EVENT, event);
     }
 
     /** The in-process bus's consumer: counts what passed by, by type (the embedded default's progress). */

@@ -32,6 +32,8 @@ import erphub.state.StateStoreException;
 public class RegistrationStore {
 
     private static final Clock CLOCK = Clock.systemUTC();
+    /** The size of registration.spec. */
+    private static final int SPEC_MAX = 8000;
     private static final String COLUMNS = "id, spec, secret, previous_secret, previous_secret_until, created_by,"
             + " created_at, updated_at";
 
@@ -249,9 +251,15 @@ public class RegistrationStore {
                 rs.getTimestamp(8).toInstant());
     }
 
+    /** The spec as stored; one over the column's size is a client's mistake (long URLs, huge lists), not a 500. */
     private String write(RegistrationSpec spec) {
         try {
-            return json.writeValueAsString(spec);
+            String written = json.writeValueAsString(spec);
+            if (written.length() > SPEC_MAX) {
+                throw new IllegalArgumentException("a registration of " + written.length()
+                        + " characters is over the limit of " + SPEC_MAX);
+            }
+            return written;
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot write registration", e);
         }

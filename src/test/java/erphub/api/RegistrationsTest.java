@@ -168,6 +168,21 @@ class RegistrationsTest {
         given().get(API).then().statusCode(401);
     }
 
+    @Test
+    void aHugeRegistrationIsRefusedNotStoredHalf() {
+        String url = receiver.url("/huge?" + "x".repeat(9000));
+        String dependsOn = "\"a\", ".repeat(3000) + "\"a\"";
+        for (String body : List.of(webhook("huge url", url, ""), webhook("huge types", receiver.url("/h"),
+                ", \"fileTypes\": [{\"name\": \"a\", \"pattern\": \"a*\"}, {\"name\": \"b\", \"pattern\": \"b*\","
+                        + " \"dependsOn\": [" + dependsOn + "]}]"))) {
+            String answer = given().auth().oauth2(tenant("reg-a")).contentType("application/json").body(body).post(API)
+                    .then().statusCode(400).contentType(Problems.TYPE).extract().asString();
+            assertTrue(answer.contains("over the limit of 8000"), answer);
+        }
+        assertFalse(given().auth().oauth2(tenant("reg-a")).get(API + "?limit=1000").jsonPath().getList("items.name")
+                .stream().anyMatch(n -> n.toString().startsWith("huge")));
+    }
+
     @ParameterizedTest(name = "{0} -> {1}")
     @CsvSource(delimiter = '|', value = {
             "{\"name\": \"a\", \"tenant\": \"reg-b\", \"channel\": {\"type\": \"webhook\", \"url\": \"http://127.0.0.1:1/\"}}| 404 | tenant reg-b not found",
