@@ -14,7 +14,8 @@ import java.util.regex.Pattern;
  * A registration's file types: each a file-name pattern with the types it depends on, a DAG. Within one batch window
  * a type is delivered only after all its prerequisites present in the window; a prerequisite that is DEAD holds its
  * dependants (HELD) until it is replayed. Checked as a whole when the registration is saved: unknown types, a cycle
- * (named with its path), duplicate names.
+ * (named with its path), duplicate names, and a type no file can reach because an earlier type's pattern takes every
+ * name its own could match (a file's type is the first that matches).
  */
 public final class FileTypes {
 
@@ -80,6 +81,16 @@ public final class FileTypes {
             }
         }
         if (problems.isEmpty()) {
+            for (int later = 1; later < declared.size(); later++) {
+                for (int earlier = 0; earlier < later; earlier++) {
+                    if (covers(declared.get(earlier).pattern(), declared.get(later).pattern())) {
+                        problems.add("fileTypes." + declared.get(later).name() + ".pattern: no file can have this"
+                                + " type, '" + declared.get(earlier).name() + "' is declared before it and takes every"
+                                + " name its pattern matches (put the narrower type first)");
+                        break;
+                    }
+                }
+            }
             new FileTypes(declared).cycle().ifPresent(cycle -> problems.add("fileTypes: a cycle " + String.join(" -> ", cycle)));
         }
         if (checks != null) {
@@ -90,6 +101,38 @@ public final class FileTypes {
             }
         }
         return problems;
+    }
+
+    /**
+     * Whether glob {@code wide} matches every name glob {@code narrow} matches. Decided on the patterns themselves: a
+     * {@code *} of {@code wide} may take any run of {@code narrow}'s symbols, its {@code ?} one literal or {@code ?},
+     * its literals only the same literal. Sound (a yes is always right); a rare inclusion it cannot see is let through,
+     * which only means the type is not refused.
+     */
+    static boolean covers(String wide, String narrow) {
+        Boolean[][] memo = new Boolean[wide.length() + 1][narrow.length() + 1];
+        return covers(wide, 0, narrow, 0, memo);
+    }
+
+    private static boolean covers(String wide, int i, String narrow, int j, Boolean[][] memo) {
+        if (memo[i][j] != null) {
+            return memo[i][j];
+        }
+        boolean result;
+        if (i == wide.length()) {
+            result = j == narrow.length();
+        } else if (wide.charAt(i) == '*') {
+            result = covers(wide, i + 1, narrow, j, memo)
+                    || (j < narrow.length() && covers(wide, i, narrow, j + 1, memo));
+        } else if (j == narrow.length() || narrow.charAt(j) == '*') {
+            result = false;
+        } else if (wide.charAt(i) == '?' || wide.charAt(i) == narrow.charAt(j)) {
+            result = covers(wide, i + 1, narrow, j + 1, memo);
+        } else {
+            result = false;
+        }
+        memo[i][j] = result;
+        return result;
     }
 
     /** A cycle's path (first type repeated at the end), if the dependencies have one. */
