@@ -5,47 +5,33 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.time.Duration;
-import java.util.List;
-import java.util.Map;
 
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
+import erphub.api.ManagementApiOnPostgresTest;
 import erphub.testing.InjectTestServer;
 import erphub.testing.PostgresResource;
-import erphub.testing.TestRoutes;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 
 /**
  * Every ledger test of {@link FileStateStoreTest}, against a real PostgreSQL server; then, last, health as the load
  * balancer and the kubelet poll it when the test stops that server under the application: readiness goes DOWN
- * within one readiness period (5 s in kubernetes/), liveness stays UP. (IntakeFailuresTest covers the other half: an
- * unreachable upstream is DOWN in its own check, readiness UP.) One application for both, not two.
+ * within one readiness period (5 s in kubernetes/), liveness stays UP, and readiness is UP again once the server is
+ * back (the pool drops the dead connections). (IntakeFailuresTest covers the other half: an unreachable upstream is
+ * DOWN in its own check, readiness UP.) It shares the PostgreSQL application of the API tests: one application
+ * boot fewer in the suite, and the server is back for whichever class runs next.
  */
 @QuarkusTest
-@TestProfile(FileStateStoreOnPostgresTest.OnPostgres.class)
+@TestProfile(ManagementApiOnPostgresTest.ApiOnPostgres.class)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class FileStateStoreOnPostgresTest extends FileStateStoreTest {
 
-    public static class OnPostgres implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            return TestRoutes.include("ledger");
-        }
-
-        @Override
-        public List<TestResourceEntry> testResources() {
-            return List.of(new TestResourceEntry(PostgresResource.class));
-        }
-    }
-
     @InjectTestServer
-    EmbeddedPostgres postgres;
+    PostgresResource.Server postgres;
 
     /** Last: no ledger test can run after it. */
     @Test
@@ -54,7 +40,23 @@ class FileStateStoreOnPostgresTest extends FileStateStoreTest {
         assertEquals(200, given().get("/q/health/ready").statusCode());
         assertEquals(200, given().get("/q/health/live").statusCode());
 
-        postgres.close();
+        postgres.stop();
+        try {
+            readinessFollowsTheDatabase();
+        } finally {
+            postgres.start();
+        }
+        long restarted = System.nanoTime();
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+                .until(() -> given().get("/q/health/ready").statusCode() == 200);
+        System.out.printf("[%s] readiness UP %.1f s after the database was back%n", getClass().getSimpleName(),
+                (System.nanoTime() - restarted) / 1e9);
+        // And the ledger works again on the same data: no application restart needed.
+        await().atMost(Duration.ofSeconds(10)).ignoreExceptions()
+                .until(() -> claims.claim(newKey("after-outage"), "after-outage.csv", null, null, null).isPresent());
+    }
+
+    private void readinessFollowsTheDatabase() {
         long stopped = System.nanoTime();
         await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(100))
                 .until(() -> given().get("/q/health/ready").statusCode() == 503);

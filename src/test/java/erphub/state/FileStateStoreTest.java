@@ -426,7 +426,7 @@ class FileStateStoreTest {
         assertEquals("from-route.csv", store.find(key).orElseThrow().fileName());
     }
 
-    private static FileKey newKey(String version) {
+    static FileKey newKey(String version) {
         return new FileKey("acme", "payroll", "file-" + UUID.randomUUID(), version);
     }
 
