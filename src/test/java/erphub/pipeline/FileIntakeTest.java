@@ -42,6 +42,8 @@ import erphub.state.Transition;
 import erphub.testing.ExampleUpstreams;
 import erphub.testing.ExampleUpstreams.RemoteFile;
 import erphub.testing.InjectTestServer;
+import erphub.testing.TestRoutes;
+import erphub.testing.TestTenants;
 import erphub.testing.TokenRequests;
 import erphub.testing.TokenSubjectPattern;
 import io.quarkus.test.junit.QuarkusTest;
@@ -65,10 +67,34 @@ class FileIntakeTest {
     static final int FILES_PER_UPSTREAM = 60;
     static final String EXAMPLE_UPSTREAMS = " AND upstream IN ('payroll-exports', 'supplier-invoices')";
 
+    /**
+     * The three tenants on both example upstreams, and {@link IntakeFailuresTest}'s troublesome upstreams (same
+     * application: one boot fewer in the suite): acme also on {@code flaky}, {@code broken} on {@code flaky} and
+     * {@code flaky-token}, with short retries and timeouts. Each class counts only its own upstreams and clients.
+     */
     public static class ThreeTenants implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            Map<String, String> config = new HashMap<>(ExampleUpstreams.tenantConfig(TENANTS));
+            TestTenants registry = new TestTenants();
+            for (String tenant : TENANTS) {
+                Map<String, String> credentials = new HashMap<>(ExampleUpstreams.CREDENTIALS);
+                if (tenant.equals(IntakeFailuresTest.TENANT)) {
+                    credentials.put(IntakeFailuresTest.UPSTREAM, "flaky");
+                }
+                registry.tenant(tenant, credentials);
+            }
+            registry.tenant("broken", Map.of(IntakeFailuresTest.UPSTREAM, "flaky", "flaky-token", "flaky"));
+            Map<String, String> config = new HashMap<>(ExampleUpstreams.tenantConfig(registry, "intake"));
+            config.putAll(TestRoutes.include("flaky-upstream", "flaky-token"));
+            config.put("erphub.tokens.retry-backoff", "PT0.05S");
+            config.put("erphub.intake.max-redeliveries", "2");
+            // IntakeFailuresTest's cases are about one file's failures; the upstream's circuit breaker has its own test.
+            config.put("erphub.circuit-breaker.failure-threshold", "100");
+            config.put("erphub.intake.redelivery-delay", "100");
+            config.put("erphub.intake.max-redelivery-delay", "1000");
+            config.put("erphub.intake.retry-after-cap", "PT1S");
+            // Under IntakeFailuresTest's slow file (3 s): a timeout, retried, then dead-lettered.
+            config.put("erphub.http.read-timeout", "1500");
             config.put("erphub.archive.uri", "file:target/test-data/archive-" + getClass().getSimpleName() + "?tempPrefix=.part-");
             return config;
         }
@@ -148,7 +174,8 @@ class FileIntakeTest {
         String metrics = io.restassured.RestAssured.when().get("/q/metrics").then().statusCode(200).extract().asString();
         double issued = metric(metrics, "erphub_token_requests_total{outcome=\"issued\"}");
         double hits = metric(metrics, "erphub_token_cache_hits_total");
-        assertEquals(TENANTS.size() * 2, issued, 0.0, metrics);
+        // One per (tenant, credential): this class's, and acme's and broken's on IntakeFailuresTest's flaky upstream.
+        assertEquals(TENANTS.size() * 2 + 2, issued, 0.0, metrics);
         assertTrue(hits >= TENANTS.size() * 2 * FILES_PER_UPSTREAM, "every download and list page after the first is a hit: " + hits);
         assertTrue(metric(metrics, "erphub_files_total{outcome=\"archived\",tenant=\"acme\",upstream=\"payroll-exports\"}")
                 >= FILES_PER_UPSTREAM);
@@ -214,8 +241,10 @@ class FileIntakeTest {
                 .size();
     }
 
+    /** Token requests of this class's clients (IntakeFailuresTest's share the token server). */
     private int drainTokenRequests() {
-        return TokenRequests.drain(oauth2);
+        return TokenRequests.drain(oauth2, clientId -> TENANTS.stream().anyMatch(t -> clientId.equals(t + "-payroll")
+                || clientId.equals(t + "-procurement")));
     }
 
     private long countInState(FileState state) throws Exception {

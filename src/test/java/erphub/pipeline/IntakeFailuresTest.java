@@ -12,7 +12,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -34,51 +33,23 @@ import erphub.state.LedgerQueries;
 import erphub.state.PollRecord;
 import erphub.state.PollStateStore;
 import erphub.testing.ExampleUpstreams;
-import erphub.testing.HttpUpstreamResource;
 import erphub.testing.InjectTestServer;
-import erphub.testing.OAuth2ServerResource;
-import erphub.testing.TestRoutes;
-import erphub.testing.TestTenants;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 
 /**
  * Upstream misbehaviour, each case ending as DESIGN.md says with its reason in the ledger: transient
  * failures retried (503, 429 with an over-long Retry-After capped), timeouts dead-lettered after the
- * retries, bad input rejected without retry, a malformed list page failing only that poll.
+ * retries, bad input rejected without retry, a malformed list page failing only that poll. It runs in
+ * {@link FileIntakeTest}'s application (its profile declares these upstreams too): one application boot fewer.
  */
 @QuarkusTest
-@TestProfile(IntakeFailuresTest.FlakyUpstream.class)
+@TestProfile(FileIntakeTest.ThreeTenants.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class IntakeFailuresTest {
 
-    public static class FlakyUpstream implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            Map<String, String> config = new HashMap<>(TestRoutes.include("flaky-upstream", "flaky-token"));
-            config.put("erphub.tokens.retry-backoff", "PT0.05S");
-            config.put("erphub.intake.max-redeliveries", "2");
-            // These cases are about one file's failures; the upstream's circuit breaker has its own test.
-            config.put("erphub.circuit-breaker.failure-threshold", "100");
-            config.put("erphub.intake.redelivery-delay", "100");
-            config.put("erphub.intake.max-redelivery-delay", "1000");
-            config.put("erphub.intake.retry-after-cap", "PT1S");
-            config.put("erphub.http.read-timeout", "1000");
-            config.put("erphub.archive.uri", "file:target/test-data/archive-flaky?tempPrefix=.part-");
-            config.putAll(new TestTenants()
-                    .tenant("acme", Map.of("flaky", "flaky"))
-                    .tenant("broken", Map.of("flaky", "flaky", "flaky-token", "flaky"))
-                    .write("intake-failures"));
-            return config;
-        }
-
-        @Override
-        public List<TestResourceEntry> testResources() {
-            return List.of(new TestResourceEntry(HttpUpstreamResource.class),
-                    new TestResourceEntry(OAuth2ServerResource.class));
-        }
-    }
+    static final String TENANT = "acme";
+    static final String UPSTREAM = "flaky";
 
     static final byte[] GOOD = "id;amount\n1;100\n".getBytes();
     static final java.time.Instant STARTED = java.time.Instant.now();
@@ -88,6 +59,9 @@ class IntakeFailuresTest {
 
     @Inject
     LedgerQueries store;
+
+    @org.eclipse.microprofile.config.inject.ConfigProperty(name = "erphub.archive.uri")
+    String archiveUri;
 
     @Inject
     ClaimStore claims;
@@ -131,12 +105,20 @@ class IntakeFailuresTest {
         upstream.stubFor(get(urlPathEqualTo(content("traversal"))).willReturn(aResponse().withBody(GOOD)));
         upstream.stubFor(get(urlPathEqualTo(content("gone"))).willReturn(aResponse().withStatus(404)));
         upstream.stubFor(get(urlPathEqualTo(content("huge"))).willReturn(aResponse().withBody(new byte[200000])));
+        // The application polled these lists before they were served (it is FileIntakeTest's too): the cases start
+        // once each pair has been polled against them.
+        java.time.Instant served = java.time.Instant.now();
+        await().atMost(Duration.ofSeconds(20)).until(() -> polls.find(UPSTREAM, TENANT)
+                .map(p -> p.lastSuccessAt() != null && p.lastSuccessAt().isAfter(served)).orElse(false)
+                && polls.find(UPSTREAM, "broken").map(p -> p.lastErrorAt() != null && p.lastErrorAt().isAfter(served)
+                        && p.lastError().contains("is not JSON")).orElse(false));
     }
 
     @Test
     void upstream503sAreRetriedAndTheFileArchived() throws Exception {
         FileRecord row = awaitState("after-503", FileState.ARCHIVED);
-        assertArrayEquals(GOOD, Files.readAllBytes(Path.of("target/test-data/archive-flaky", row.archiveKey())));
+        String archive = archiveUri.substring("file:".length(), archiveUri.indexOf('?'));
+        assertArrayEquals(GOOD, Files.readAllBytes(Path.of(archive, row.archiveKey())));
         upstream.verify(3, getRequestedFor(urlPathEqualTo(content("after-503"))));
     }
 
