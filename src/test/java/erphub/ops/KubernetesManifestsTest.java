@@ -25,7 +25,6 @@ import org.snakeyaml.engine.v2.api.LoadSettings;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import erphub.testing.GrafanaDashboard;
-import erphub.testing.EmbeddedDefault;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 
@@ -37,8 +36,8 @@ import io.quarkus.test.junit.TestProfile;
  * is installed.)
  */
 @QuarkusTest
-// The embedded default's endpoints, on the application FileStateStoreTest starts anyway.
-@TestProfile(EmbeddedDefault.class)
+// The application's endpoints, on FileIntakeTest's application (one boot fewer: nothing here needs its own).
+@TestProfile(erphub.pipeline.FileIntakeTest.ThreeTenants.class)
 class KubernetesManifestsTest {
 
     static final Path ROOT = Path.of("kubernetes");

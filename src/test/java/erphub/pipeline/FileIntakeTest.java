@@ -60,7 +60,7 @@ import no.nav.security.mock.oauth2.MockOAuth2Server;
 @QuarkusTest
 @TestProfile(FileIntakeTest.ThreeTenants.class)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class FileIntakeTest {
+public class FileIntakeTest {
 
     static final List<String> TENANTS = List.of("acme", "globex", "initech");
     /** More than one page of 50 at each upstream: the list is followed across pages. */
@@ -69,7 +69,7 @@ class FileIntakeTest {
 
     /**
      * The three tenants on both example upstreams, and {@link IntakeFailuresTest}'s troublesome upstreams (same
-     * application: one boot fewer in the suite): acme also on {@code flaky}, {@code broken} on {@code flaky} and
+     * application: one boot fewer in the suite; FileStateStoreTest and KubernetesManifestsTest run in it too): acme also on {@code flaky}, {@code broken} on {@code flaky} and
      * {@code flaky-token}, with short retries and timeouts. Each class counts only its own upstreams and clients.
      */
     public static class ThreeTenants implements QuarkusTestProfile {
@@ -85,7 +85,8 @@ class FileIntakeTest {
             }
             registry.tenant("broken", Map.of(IntakeFailuresTest.UPSTREAM, "flaky", "flaky-token", "flaky"));
             Map<String, String> config = new HashMap<>(ExampleUpstreams.tenantConfig(registry, "intake"));
-            config.putAll(TestRoutes.include("flaky-upstream", "flaky-token"));
+            // The ledger's test route: FileStateStoreTest and KubernetesManifestsTest share this application too.
+            config.putAll(TestRoutes.include("flaky-upstream", "flaky-token", "ledger"));
             config.put("erphub.tokens.retry-backoff", "PT0.05S");
             config.put("erphub.intake.max-redeliveries", "2");
             // IntakeFailuresTest's cases are about one file's failures; the upstream's circuit breaker has its own test.

@@ -26,13 +26,15 @@ import jakarta.inject.Inject;
 import org.apache.camel.ProducerTemplate;
 import org.junit.jupiter.api.Test;
 
-import erphub.testing.EmbeddedDefault;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 
-/** The ledger on the embedded H2 database; {@link FileStateStoreOnPostgresTest} runs the same on PostgreSQL. */
+/**
+ * The ledger on the embedded H2 database, in FileIntakeTest's application (one boot fewer; every case uses keys of its
+ * own); {@link FileStateStoreOnPostgresTest} runs the same on PostgreSQL.
+ */
 @QuarkusTest
-@TestProfile(EmbeddedDefault.class)
+@TestProfile(erphub.pipeline.FileIntakeTest.ThreeTenants.class)
 class FileStateStoreTest {
 
     @Inject
