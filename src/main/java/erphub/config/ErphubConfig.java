@@ -515,6 +515,21 @@ public interface ErphubConfig {
          */
         @WithDefault("PT1S")
         Duration streamSettle();
+
+        /**
+         * How often the recovery sweep looks for files that reached an end state without their event (a node killed
+         * between the ledger's commit and the event's), in milliseconds.
+         */
+        @WithDefault("60000")
+        long recoveryInterval();
+
+        /** How long after its end state a file without its event is taken as missed (the event path takes ms). */
+        @WithDefault("PT1M")
+        Duration recoveryAfter();
+
+        /** How far back the sweep looks; at most half the stream's retention (an event pruned is not a missed one). */
+        @WithDefault("PT1H")
+        Duration recoveryWithin();
     }
 
     interface Sandbox {

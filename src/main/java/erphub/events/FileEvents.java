@@ -51,6 +51,8 @@ public class FileEvents {
     public static final String TYPE_HEADER = "erphubEventType";
     /** Exchange property: the event the body holds, as built, so later steps (the event log) need not parse it back. */
     public static final String EVENT = "erphubEvent";
+    /** Exchange property of an end state's event: the file's ledger row's updated_at it reports (one event each). */
+    public static final String SETTLED_AT = "erphubFileSettledAt";
     private static final Logger LOG = Logger.getLogger(FileEvents.class);
 
     private final Archive archive;
@@ -91,6 +93,7 @@ public class FileEvents {
             default -> throw new IllegalArgumentException("file " + file.id() + " is not settled: " + file.state());
         };
         message(exchange, fileEvent(type, file, queries.deliveries(fileId)));
+        exchange.setProperty(SETTLED_AT, file.updatedAt());
     }
 
     /** The Kafka destination's record of the delivery's file: metadata and archive location, not the bytes. */

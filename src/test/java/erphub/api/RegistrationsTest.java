@@ -75,7 +75,10 @@ class RegistrationsTest {
             "erphub.registrations.retry-delay", "PT0.2S",
             "erphub.registrations.max-retry-delay", "PT1S",
             "erphub.registrations.max-tries", "4",
-            "erphub.registrations.refresh", "PT1S");
+            "erphub.registrations.refresh", "PT1S",
+            // The recovery sweep looks every half second for end states without their event older than 2 s.
+            "erphub.events.recovery-interval", "500",
+            "erphub.events.recovery-after", "PT2S");
     static final String API = "/api/registrations";
 
     static WebhookReceiver receiver;
@@ -548,6 +551,77 @@ class RegistrationsTest {
                 && id.equals(e.data().getString("registrationId"))));
         assertTrue(receiver.calls("/checked").isEmpty(), "a rejected window is not sent");
         streams.forEach(f -> f.cancel(true));
+    }
+
+    @jakarta.inject.Inject
+    erphub.state.StateDataSource db;
+
+    @jakarta.inject.Inject
+    org.apache.camel.ProducerTemplate producer;
+
+    /**
+     * A node killed between a file's end state in the ledger and its event (the row is DELIVERED, no event was
+     * logged): the recovery sweep publishes the event, once, to the registration; building it again (a slow node's
+     * late event, two replicas' sweeps) is refused and sends nothing more.
+     */
+    @OnEveryDatabase
+    @Test
+    @Order(9)
+    void anEndStateCommittedWithoutItsEventIsPublishedOnceByTheRecoverySweep() throws Exception {
+        JsonPath made = create(tenant("reg-c"), webhook("recovered", receiver.url("/recovered"), ", \"filter\":"
+                + " {\"eventTypes\": [\"file.delivered\"], \"fileNamePattern\": \"lost-*\"},"
+                + " \"batching\": {\"debounce\": \"PT0.5S\"}"));
+        receiver.secrets("/recovered", made.getString("secret"));
+        long lost = settledWithoutEvent("reg-c", "lost-1.csv");
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> recoveredFileIds().contains(lost));
+        assertEquals(1, eventRows(lost), "one event for the end state");
+        // The same end state's event built again: refused by the event log, published nowhere.
+        producer.send("direct:erphub-event-settled", x -> x.setProperty("erphubFileId", lost));
+        assertEquals(1, eventRows(lost), "no second event");
+        // Sweeps go on every half second: none publishes it again.
+        await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(6)).until(() -> eventRows(lost) == 1);
+        assertEquals(List.of(lost), recoveredFileIds(), "the registration got the file once");
+        assertTrue(receiver.calls("/recovered").stream().allMatch(Call::accepted));
+        given().auth().oauth2(tenant("reg-c")).delete(API + "/" + made.getString("registration.id")).then()
+                .statusCode(204);
+    }
+
+    private List<Long> recoveredFileIds() {
+        List<Long> ids = new ArrayList<>();
+        receiver.accepted("/recovered").forEach(c -> ids.addAll(fileIds(c)));
+        return ids;
+    }
+
+    /** A DELIVERED ledger row committed 3 s ago whose event was never logged, as a node killed in between leaves it. */
+    private long settledWithoutEvent(String tenant, String name) throws Exception {
+        java.sql.Timestamp at = java.sql.Timestamp.from(java.time.Instant.now().minusSeconds(3));
+        try (java.sql.Connection c = db.connection(); java.sql.PreparedStatement ps = c.prepareStatement(
+                "INSERT INTO file_version (tenant, upstream, remote_id, version, file_name, size_bytes, state, attempt,"
+                        + " created_at, updated_at) VALUES (?, 'payroll-exports', ?, '1', ?, 10, 'DELIVERED', 1, ?, ?)",
+                java.sql.Statement.RETURN_GENERATED_KEYS)) {
+            ps.setString(1, tenant);
+            ps.setString(2, "lost-" + java.util.UUID.randomUUID());
+            ps.setString(3, name);
+            ps.setTimestamp(4, at);
+            ps.setTimestamp(5, at);
+            ps.executeUpdate();
+            try (java.sql.ResultSet keys = ps.getGeneratedKeys()) {
+                keys.next();
+                return keys.getLong(1);
+            }
+        }
+    }
+
+    private int eventRows(long fileId) throws Exception {
+        try (java.sql.Connection c = db.connection(); java.sql.PreparedStatement ps = c.prepareStatement(
+                "SELECT COUNT(*) FROM event_log WHERE file_id = ?")) {
+            ps.setLong(1, fileId);
+            try (java.sql.ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        }
     }
 
     /** The file names of the stream's events of one type whose files this test pushed, in stream order. */
