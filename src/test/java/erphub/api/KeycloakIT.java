@@ -1,0 +1,152 @@
+package erphub.api;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+import erphub.testing.ErpApiResource;
+import erphub.testing.KeycloakServer;
+import erphub.testing.PackagedApp;
+import erphub.testing.PayrollFileServer;
+import erphub.testing.TestServers;
+import erphub.testing.TestTenants;
+import io.restassured.path.json.JsonPath;
+
+/**
+ * Two of the README's user paths, as docs/configuration.md ("Without the sandbox: servers of your own") and
+ * docs/api.md ("Tokens from an identity provider of your own") write them, with a real identity provider: Keycloak
+ * (its distribution from Maven Central) with the realm in src/test/resources/keycloak/erphub-realm.json, set up as
+ * api.md says. The packaged jar runs the embedded default with the sandbox off; Keycloak issues every token: the
+ * upstream's and the ERP's client credentials per tenant, and the management API's callers (an admin, and acme's
+ * portal scoped to acme by a hardcoded tenant claim). Then the third path, "is the backlog done?", on the summary.
+ */
+class KeycloakIT {
+
+    static final int ACME_FILES = 4;
+    static final int GLOBEX_FILES = 3;
+
+    @Test
+    void withTheSandboxOffKeycloakIssuesEveryTokenAndTheApiScopesTenantsByItsClaims() throws Exception {
+        ErpApiResource erpServer = new ErpApiResource();
+        erpServer.init(Map.of());
+        erpServer.start();
+        try (KeycloakServer keycloak = KeycloakServer.start("/keycloak/erphub-realm.json", "erphub",
+                Duration.ofSeconds(240)); PayrollFileServer upstream = new PayrollFileServer()) {
+            ErpApiResource.ErpApi erp = erpServer.api();
+            Path work = TestServers.scratchDir("keycloak-it-");
+            // The tenants' client credentials are Keycloak clients (erphub.credentials.<tenant>-<name>.*).
+            Map<String, String> config = new HashMap<>(new TestTenants()
+                    .tenant("acme", Map.of("payroll-exports", "payroll")).client("acme-erp", "erp-secret-acme")
+                    .tenant("globex", Map.of("payroll-exports", "payroll")).client("globex-erp", "erp-secret-globex")
+                    .write("keycloak-it"));
+            config.put("erphub.upstreams.payroll-exports.poll-interval", "500");
+            config.put("erphub.upstreams.payroll-exports.destinations", "erp-api");
+            Map<String, String> environment = Map.of(
+                    "ERPHUB_SANDBOX_ENABLED", "false",
+                    "ERPHUB_API_JWKS_URL", keycloak.jwksUrl(),
+                    "ERPHUB_API_ISSUER", keycloak.issuer(),
+                    "ERPHUB_ERP_API_URL", erp.baseUrl(),
+                    "ERPHUB_ERP_TOKEN_URL", keycloak.tokenUrl(),
+                    "PAYROLL_EXPORTS_BASE_URL", upstream.baseUrl(),
+                    "PAYROLL_EXPORTS_TOKEN_URL", keycloak.tokenUrl());
+            try (PackagedApp app = PackagedApp.start(work, config, environment)) {
+                app.awaitReady(Duration.ofSeconds(90));
+                for (int i = 0; i < ACME_FILES; i++) {
+                    upstream.add("acme", String.format("kc-acme-%02d", i), 2048);
+                }
+                for (int i = 0; i < GLOBEX_FILES; i++) {
+                    upstream.add("globex", String.format("kc-globex-%02d", i), 2048);
+                }
+                await().atMost(Duration.ofSeconds(60))
+                        .until(() -> erp.accepted().size() >= ACME_FILES + GLOBEX_FILES);
+                assertEquals(ACME_FILES, erp.accepted().stream().filter(r -> "acme".equals(r.tenant())).count());
+
+                String admin = keycloak.clientToken("ops-admin", "ops-admin-secret");
+                String acme = keycloak.clientToken("acme-portal", "acme-portal-secret");
+                Map<String, Object> claims = claims(acme);
+                assertEquals("acme", claims.get("tenant"), claims.toString());
+                assertTrue(String.valueOf(claims.get("aud")).contains("erphub-api"), claims.toString());
+
+                // The backlog is done when nothing is left before the end states (docs/api.md, "Is a backlog done?").
+                await().atMost(Duration.ofSeconds(30)).until(() -> delivered(app, acme, "acme") == ACME_FILES);
+                HttpResponse<String> own = get(app, "/api/files/summary", acme);
+                assertEquals(200, own.statusCode(), own.body());
+                assertEquals(List.of("acme"), JsonPath.from(own.body()).getList("tenant"), own.body());
+
+                // acme's token sees nothing of globex: 404, as for a tenant that does not exist.
+                assertEquals(404, get(app, "/api/files/summary?tenant=globex", acme).statusCode());
+                HttpResponse<String> files = get(app, "/api/files?tenant=globex", acme);
+                assertFalse(files.body().contains("kc-globex"), files.body());
+                // The admin sees both.
+                await().atMost(Duration.ofSeconds(30)).until(() -> delivered(app, admin, "globex") == GLOBEX_FILES);
+                assertEquals(200, get(app, "/api/files/summary?tenant=globex", admin).statusCode());
+
+                // Hostile variants: a token of the same realm for another audience (the upstream's client), one whose
+                // signature does not match, and none at all.
+                String upstreamToken = keycloak.clientToken("acme-payroll", "secret-payroll-acme");
+                assertEquals(401, get(app, "/api/files/summary", upstreamToken).statusCode());
+                String[] parts = admin.split("\\.");
+                String forged = parts[0] + "." + Base64.getUrlEncoder().withoutPadding().encodeToString(
+                        new String(Base64.getUrlDecoder().decode(parts[1]), StandardCharsets.UTF_8)
+                                .replace("\"erphub-admin\"", "\"erphub-admin\",\"x\"").getBytes(StandardCharsets.UTF_8))
+                        + "." + parts[2];
+                assertEquals(401, get(app, "/api/files/summary", forged).statusCode());
+                assertEquals(401, get(app, "/api/files/summary", null).statusCode());
+                assertFalse(app.output().contains("acme-portal-secret") || app.output().contains("erp-secret-acme"),
+                        "no client secret in the log");
+            }
+        } finally {
+            erpServer.stop();
+        }
+    }
+
+    /** acme's DELIVERED count in the summary, by a token allowed to see it; -1 while the tenant has no row yet. */
+    private static int delivered(PackagedApp app, String token, String tenant) throws Exception {
+        HttpResponse<String> r = get(app, "/api/files/summary?tenant=" + tenant, token);
+        if (r.statusCode() != 200) {
+            return -1;
+        }
+        JsonPath summary = JsonPath.from(r.body());
+        List<Map<String, Object>> rows = summary.getList("");
+        int delivered = 0;
+        for (Map<String, Object> row : rows) {
+            Map<?, ?> states = (Map<?, ?>) row.get("states");
+            for (String before : List.of("DISCOVERED", "DOWNLOADED", "ARCHIVED", "VALIDATED")) {
+                if (((Number) states.get(before)).intValue() > 0) {
+                    return -1;
+                }
+            }
+            delivered += ((Number) states.get("DELIVERED")).intValue();
+        }
+        return delivered;
+    }
+
+    private static HttpResponse<String> get(PackagedApp app, String path, String token) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(app.url(path))).timeout(Duration.ofSeconds(10));
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        return HttpClient.newHttpClient().send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> claims(String jwt) {
+        return JsonPath.from(new String(Base64.getUrlDecoder().decode(jwt.split("\\.")[1]), StandardCharsets.UTF_8))
+                .getMap("");
+    }
+}
