@@ -3,6 +3,7 @@ package erphub.registration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -44,6 +45,13 @@ public class RegistrationChannels {
     static final String CHANNEL = "erphubChannel";
     static final String REGISTRATION = "erphubRegistration";
     static final String GONE = "erphubRegistrationGone";
+    /** Exchange property: the files an SFTP batch carries beside its manifest ({@link FileCopy}). */
+    static final String FILE_COPIES = "erphubBatchFiles";
+    /**
+     * Exchange property of one carried file while it is read and uploaded. Named as a delivery's is: the archive read
+     * (route erphub-archive-read) takes the key from its {@code archiveKey}.
+     */
+    static final String ARCHIVED_FILE = "delivery";
     private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'", Locale.ROOT)
             .withZone(ZoneOffset.UTC);
 
@@ -118,13 +126,23 @@ public class RegistrationChannels {
         manifest.put("attempt", b.tries() + 1);
         manifest.put("sentAt", Instant.now().toString());
         ArrayNode events = manifest.putArray("events");
+        List<FileCopy> copies = new ArrayList<>();
         for (String payload : batches.payloads(b.id())) {
             ObjectNode event = (ObjectNode) json.readTree(payload);
             if (event.hasNonNull("fileId")) {
                 event.putObject("links").put("file", "/api/files/" + event.get("fileId").asLong());
+                if (r.spec().channel().withFiles() && event.path("archive").hasNonNull("key")
+                        && event.hasNonNull("fileName")) {
+                    // Beside the manifest, in a folder of the batch: <file id>-<name>, so two versions never collide.
+                    String path = "batch-" + b.id() + "/" + event.get("fileId").asLong() + "-"
+                            + event.get("fileName").asText();
+                    event.put("path", path);
+                    copies.add(new FileCopy(event.path("archive").get("key").asText(), path));
+                }
             }
             events.add(event);
         }
+        exchange.setProperty(FILE_COPIES, copies);
         manifest.put("count", events.size());
         Message in = exchange.getIn();
         HttpTargets.resetHeaders(in);
@@ -165,10 +183,39 @@ public class RegistrationChannels {
      */
     public void sftp(Exchange exchange) {
         BatchClaim b = exchange.getProperty(RegistrationBatches.BATCH, BatchClaim.class);
+        sftp.target(exchange, b.tenant(), folder(exchange) + "/batch-" + STAMP.format(Instant.now()) + "-" + b.id()
+                + ".json");
+    }
+
+    /**
+     * One file an SFTP batch carries: its archive key (read as a delivery reads it, route erphub-archive-read) and its
+     * path under the registration's folder, as the manifest names it.
+     */
+    public record FileCopy(String archiveKey, String path) {
+    }
+
+    /** The files an SFTP batch with includeFiles carries (none otherwise), in manifest order. */
+    public List<FileCopy> fileCopies(Exchange exchange) {
+        List<?> copies = exchange.getProperty(FILE_COPIES, List.class);
+        List<FileCopy> out = new ArrayList<>();
+        if (copies != null) {
+            copies.forEach(c -> out.add((FileCopy) c));
+        }
+        return out;
+    }
+
+    /** One file of an SFTP batch: its path under the registration's folder on the tenant's server. */
+    public void sftpFile(Exchange exchange) {
+        BatchClaim b = exchange.getProperty(RegistrationBatches.BATCH, BatchClaim.class);
+        FileCopy copy = exchange.getProperty(ARCHIVED_FILE, FileCopy.class);
+        sftp.target(exchange, b.tenant(), folder(exchange) + "/" + copy.path());
+    }
+
+    private String folder(Exchange exchange) {
+        BatchClaim b = exchange.getProperty(RegistrationBatches.BATCH, BatchClaim.class);
         Registration r = exchange.getProperty(REGISTRATION, Registration.class);
         String folder = r.spec().channel().folder() == null ? config.registrations().sftpFolder() : r.spec().channel().folder();
-        sftp.target(exchange, b.tenant(), tenants.sftpFolder(b.tenant()) + "/" + folder + "/batch-"
-                + STAMP.format(Instant.now()) + "-" + b.id() + ".json");
+        return tenants.sftpFolder(b.tenant()) + "/" + folder;
     }
 
     /** A Kafka record on the registration's topic, keyed by tenant. */

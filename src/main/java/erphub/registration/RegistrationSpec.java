@@ -34,7 +34,15 @@ public record RegistrationSpec(String name, String tenant, Filter filter, Channe
      * Where batches go: {@code webhook} (an https {@code url}, each call signed), {@code sftp} (a manifest file per
      * batch into {@code folder} under the tenant's SFTP folder) or {@code kafka} (a record per batch on {@code topic}).
      */
-    public record Channel(String type, String url, String folder, String topic) {
+    /**
+     * Where batches go: a webhook {@code url}, an SFTP {@code folder} (with {@code includeFiles}, the files' archived
+     * bytes beside each manifest), or a Kafka {@code topic}.
+     */
+    public record Channel(String type, String url, String folder, String topic, Boolean includeFiles) {
+        /** Whether an SFTP batch carries the files themselves, not only their manifest. */
+        public boolean withFiles() {
+            return Boolean.TRUE.equals(includeFiles);
+        }
     }
 
     /** The channel types erphub delivers to. */
@@ -134,6 +142,9 @@ public record RegistrationSpec(String name, String tenant, Filter filter, Channe
                 case "sftp" -> "a folder";
                 default -> "a topic";
             } + " only");
+        }
+        if (!type.equals("sftp") && channel.includeFiles() != null) {
+            problems.add("channel.includeFiles: only an sftp channel carries the files themselves");
         }
         if (type.equals("webhook") && (channel.url() == null || channel.url().isBlank())) {
             problems.add("channel.url: a webhook needs its https URL");

@@ -206,6 +206,7 @@ class RegistrationsTest {
             "{\"name\": \"a\", \"channel\": {\"type\": \"webhook\", \"url\": \"http://127.0.0.1:1/\"}, \"fileTypes\": [{\"name\": \"a\", \"pattern\": \"a*\"}], \"checks\": {\"requiredTypes\": [\"b\"]}} | 400 | checks.requiredTypes: unknown type 'b'",
             "{\"name\": \"a\", \"channel\": {\"type\": \"webhook\", \"url\": \"http://127.0.0.1:1/\"}, \"fileTypes\": [{\"name\": \"a\", \"pattern\": \"a*\"}, {\"name\": \"a\", \"pattern\": \"b*\"}]} | 400 | fileTypes.a: declared twice",
             "{\"name\": \"a\", \"channel\": {\"type\": \"webhook\", \"url\": \"http://127.0.0.1:1/\"}, \"fileTypes\": [{\"name\": \"payroll\", \"pattern\": \"payroll*\"}, {\"name\": \"payroll-summary\", \"pattern\": \"payroll-summary-*.csv\"}]} | 400 | fileTypes.payroll-summary.pattern: no file can have this type, 'payroll' is declared before it",
+            "{\"name\": \"a\", \"channel\": {\"type\": \"webhook\", \"url\": \"http://127.0.0.1:1/\", \"includeFiles\": true}} | 400 | channel.includeFiles: only an sftp channel",
             "[]                                                                                                    | 400 | ",
     })
     void aHostileRegistrationIsRefusedWithEveryReason(String body, int status, String detail) {
@@ -360,7 +361,7 @@ class RegistrationsTest {
     void sftpAndKafkaRegistrantsReceiveEachBatchAsAManifest() throws Exception {
         String channels = ", \"filter\": {\"eventTypes\": [\"file.delivered\"]}, \"batching\": {\"debounce\": \"PT1S\"}";
         String sftpId = create(tenant("reg-c"), "{\"name\": \"to sftp\", \"channel\": {\"type\": \"sftp\", \"folder\":"
-                + " \"hr/inbox\"}" + channels + "}").getString("registration.id");
+                + " \"hr/inbox\", \"includeFiles\": true}" + channels + "}").getString("registration.id");
         String kafkaId = create(tenant("reg-c"), "{\"name\": \"to kafka\", \"channel\": {\"type\": \"kafka\", \"topic\":"
                 + " \"registrations.reg-c.payroll\"}" + channels + "}").getString("registration.id");
         for (int i = 0; i < 5; i++) {
@@ -375,16 +376,29 @@ class RegistrationsTest {
                 return false;
             }
             try (Stream<Path> files = Files.list(inbox)) {
-                for (Path f : files.filter(f -> !f.getFileName().toString().startsWith(".part-")).toList()) {
+                for (Path f : files.filter(f -> Files.isRegularFile(f) && !f.getFileName().toString().startsWith(".part-"))
+                        .toList()) {
                     assertTrue(f.getFileName().toString().matches("batch-\\d{8}T\\d{6}Z-[0-9a-f-]{36}\\.json"), f.toString());
                     JsonPath m = JsonPath.from(Files.readString(f));
                     assertEquals(sftpId, m.getString("registrationId"));
                     viaSftp.addAll(m.getList("events.fileId", Long.class));
+                    // includeFiles: each file's archived bytes, uploaded before the manifest that names them.
+                    for (Map<String, Object> e : m.<Map<String, Object>>getList("events")) {
+                        String path = (String) e.get("path");
+                        assertTrue(path.matches("batch-" + m.getString("id") + "/" + e.get("fileId") + "-payroll-channels-\\d\\.csv"),
+                                path);
+                        String key = "channels-" + path.replaceAll(".*payroll-channels-(\\d)\\.csv", "$1");
+                        assertEquals("employee_id;gross\n" + key + ";100.00\n", Files.readString(inbox.resolve(path)), path);
+                    }
                 }
             }
             return viaSftp.size() >= 5;
         });
         assertEquals(5, new HashSet<>(viaSftp).size(), viaSftp.toString());
+        try (Stream<Path> all = Files.walk(inbox)) {
+            assertEquals(List.of(), all.filter(f -> f.getFileName().toString().startsWith(".part-")).toList(),
+                    "no temporary file left");
+        }
         // Kafka: one record per batch on the registrant's topic, keyed by tenant.
         Properties props = new Properties();
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
