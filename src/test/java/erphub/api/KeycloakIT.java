@@ -10,6 +10,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
@@ -28,14 +29,42 @@ import erphub.testing.TestTenants;
 import io.restassured.path.json.JsonPath;
 
 /**
- * Two of the README's user paths, as docs/configuration.md ("Without the sandbox: servers of your own") and
- * docs/api.md ("Tokens from an identity provider of your own") write them, with a real identity provider: Keycloak
- * (its distribution from Maven Central) with the realm in src/test/resources/keycloak/erphub-realm.json, set up as
- * api.md says. The packaged jar runs the embedded default with the sandbox off; Keycloak issues every token: the
- * upstream's and the ERP's client credentials per tenant, and the management API's callers (an admin, and acme's
- * portal scoped to acme by a hardcoded tenant claim). Then the third path, "is the backlog done?", on the summary.
+ * Three of the README's user paths, as the README ("Adding an upstream"), docs/configuration.md ("Without the sandbox:
+ * servers of your own") and docs/api.md ("Tokens from an identity provider of your own") write them, with a real
+ * identity provider: Keycloak (its distribution from Maven Central) with the realm in
+ * src/test/resources/keycloak/erphub-realm.json, set up as api.md says. The packaged jar runs the embedded default
+ * with the sandbox off and an upstream added in config/routes; Keycloak issues every token: the upstream's and the
+ * ERP's client credentials per tenant, and the management API's callers (an admin, and acme's portal scoped to acme by
+ * a hardcoded tenant claim). Then the fourth path, "is the backlog done?", on the summary.
  */
 class KeycloakIT {
+
+    /** The README's "Adding an upstream", for this test's upstream server (the payroll-exports API shape). */
+    static final String HR_DOCUMENTS = """
+            - templatedRoute:
+                routeTemplateRef: erphub-upstream-source
+                routeId: upstream-hr-documents
+                prefixId: hr-documents-
+                parameters:
+                  - {name: upstreamId, value: hr-documents}
+                  - {name: pollInterval, value: "500"}
+                  - {name: baseUrl, value: "{{erphub.upstreams.hr-documents.base-url}}"}
+                  - {name: listPath, value: "/v2/tenants/{tenant}/exports"}
+                  - {name: paging, value: next-link}
+                  - {name: nextLinkPath, value: $.links.next}
+                  - {name: itemsPath, value: $.exports}
+                  - {name: idPath, value: $.exportId}
+                  - {name: namePath, value: $.fileName}
+                  - {name: versionPath, value: $.revision}
+                  - {name: sizePath, value: $.byteSize}
+                  - {name: checksumPath, value: $.sha256}
+                  - {name: downloadPath, value: $.links.content}
+                  - {name: tokenUrl, value: "{{erphub.upstreams.hr-documents.token-url}}"}
+                  - {name: scope, value: exports.read}
+                  - {name: credential, value: hr}
+                  - {name: destinations, value: erp-api}
+                  - {name: erpApiPath, value: "/imports/hr/{tenant}"}
+            """;
 
     static final int ACME_FILES = 4;
     static final int GLOBEX_FILES = 3;
@@ -49,21 +78,24 @@ class KeycloakIT {
                 Duration.ofSeconds(240)); PayrollFileServer upstream = new PayrollFileServer()) {
             ErpApiResource.ErpApi erp = erpServer.api();
             Path work = TestServers.scratchDir("keycloak-it-");
-            // The tenants' client credentials are Keycloak clients (erphub.credentials.<tenant>-<name>.*).
+            // An upstream of one's own, added as the README says: a route file in config/routes, its endpoints in
+            // config/application.properties (this server speaks the payroll-exports API, under another upstream id).
+            Files.createDirectories(work.resolve("config/routes"));
+            Files.writeString(work.resolve("config/routes/hr-documents.yaml"), HR_DOCUMENTS);
+            Files.writeString(work.resolve("config/application.properties"),
+                    "erphub.upstreams.hr-documents.base-url=" + upstream.baseUrl() + "\n"
+                            + "erphub.upstreams.hr-documents.token-url=" + keycloak.tokenUrl() + "\n");
+            // The tenants, subscribed to it; their client credentials are Keycloak clients (erphub.credentials.*).
             Map<String, String> config = new HashMap<>(new TestTenants()
-                    .tenant("acme", Map.of("payroll-exports", "payroll")).client("acme-erp", "erp-secret-acme")
-                    .tenant("globex", Map.of("payroll-exports", "payroll")).client("globex-erp", "erp-secret-globex")
+                    .tenant("acme", Map.of("hr-documents", "hr")).client("acme-erp", "erp-secret-acme")
+                    .tenant("globex", Map.of("hr-documents", "hr")).client("globex-erp", "erp-secret-globex")
                     .write("keycloak-it"));
-            config.put("erphub.upstreams.payroll-exports.poll-interval", "500");
-            config.put("erphub.upstreams.payroll-exports.destinations", "erp-api");
             Map<String, String> environment = Map.of(
                     "ERPHUB_SANDBOX_ENABLED", "false",
                     "ERPHUB_API_JWKS_URL", keycloak.jwksUrl(),
                     "ERPHUB_API_ISSUER", keycloak.issuer(),
                     "ERPHUB_ERP_API_URL", erp.baseUrl(),
-                    "ERPHUB_ERP_TOKEN_URL", keycloak.tokenUrl(),
-                    "PAYROLL_EXPORTS_BASE_URL", upstream.baseUrl(),
-                    "PAYROLL_EXPORTS_TOKEN_URL", keycloak.tokenUrl());
+                    "ERPHUB_ERP_TOKEN_URL", keycloak.tokenUrl());
             try (PackagedApp app = PackagedApp.start(work, config, environment)) {
                 app.awaitReady(Duration.ofSeconds(90));
                 for (int i = 0; i < ACME_FILES; i++) {
@@ -75,6 +107,8 @@ class KeycloakIT {
                 await().atMost(Duration.ofSeconds(60))
                         .until(() -> erp.accepted().size() >= ACME_FILES + GLOBEX_FILES);
                 assertEquals(ACME_FILES, erp.accepted().stream().filter(r -> "acme".equals(r.tenant())).count());
+                assertTrue(erp.accepted().stream().allMatch(r -> r.path().startsWith("/erp/imports/hr/" + r.tenant())),
+                        erp.accepted().toString());
 
                 String admin = keycloak.clientToken("ops-admin", "ops-admin-secret");
                 String acme = keycloak.clientToken("acme-portal", "acme-portal-secret");
@@ -98,7 +132,7 @@ class KeycloakIT {
 
                 // Hostile variants: a token of the same realm for another audience (the upstream's client), one whose
                 // signature does not match, and none at all.
-                String upstreamToken = keycloak.clientToken("acme-payroll", "secret-payroll-acme");
+                String upstreamToken = keycloak.clientToken("acme-hr", "secret-hr-acme");
                 assertEquals(401, get(app, "/api/files/summary", upstreamToken).statusCode());
                 String[] parts = admin.split("\\.");
                 String forged = parts[0] + "." + Base64.getUrlEncoder().withoutPadding().encodeToString(
