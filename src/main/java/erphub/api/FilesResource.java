@@ -30,6 +30,7 @@ import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 import erphub.api.Views.DeliveryTransitionView;
+import erphub.archive.ArchiveReads;
 import erphub.api.Views.DeliveryView;
 import erphub.api.Views.FileDetail;
 import erphub.api.Views.FileSummary;
@@ -58,12 +59,15 @@ public class FilesResource {
     private final FileLedger ledger;
     private final Caller caller;
     private final PushIngestion push;
+    private final ArchiveReads archive;
+    private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(FilesResource.class);
 
-    public FilesResource(LedgerQueries files, FileLedger ledger, Caller caller, PushIngestion push) {
+    public FilesResource(LedgerQueries files, FileLedger ledger, Caller caller, PushIngestion push, ArchiveReads archive) {
         this.files = files;
         this.ledger = ledger;
         this.caller = caller;
         this.push = push;
+        this.archive = archive;
     }
 
     @GET
@@ -121,6 +125,39 @@ public class FilesResource {
         return new FileDetail(FileView.of(f), files.history(id).stream().map(TransitionView::of).toList(),
                 files.deliveries(id).stream().map(DeliveryView::of).toList(),
                 files.deliveryHistory(id).stream().map(DeliveryTransitionView::of).toList());
+    }
+
+    /**
+     * The archived bytes of a file, as erphub delivered them (the record and replay source), streamed: for admins
+     * only, like the archive itself. Each download is logged with who asked.
+     */
+    @GET
+    @Path("/files/{id}/content")
+    @Produces(MediaType.APPLICATION_OCTET_STREAM)
+    @RolesAllowed(Caller.ADMIN)
+    @Operation(summary = "The file's archived bytes (admins)")
+    @APIResponse(responseCode = "200", description = "The bytes, as an attachment named as the file")
+    @APIResponse(responseCode = "404", description = "No such file, or none of its bytes were archived (rejected first)")
+    public Response content(@PathParam("id") long id) {
+        FileRecord f = visible(id);
+        if (f.archiveKey() == null) {
+            throw new NotFoundException("file " + id + " has no archived bytes (" + f.state() + ")");
+        }
+        InputStream in = archive.open(f);
+        LOG.infof("file %d (%s/%s) downloaded from the archive by %s", id, f.key().tenant(), f.key().upstream(),
+                caller.subject());
+        jakarta.ws.rs.core.StreamingOutput body = out -> {
+            try (InputStream bytes = in) {
+                bytes.transferTo(out);
+            }
+        };
+        String name = f.fileName() == null ? "file-" + id : f.fileName();
+        return Response.ok(body, MediaType.APPLICATION_OCTET_STREAM_TYPE)
+                .header("Content-Disposition", "attachment; filename=\"" + name.replaceAll("[^A-Za-z0-9._-]", "_")
+                        + "\"; filename*=UTF-8''" + java.net.URLEncoder.encode(name, java.nio.charset.StandardCharsets.UTF_8)
+                                .replace("+", "%20"))
+                .header("X-Content-Type-Options", "nosniff")
+                .build();
     }
 
     /** Body of a reprocess request: why, for the ledger. */

@@ -76,6 +76,12 @@ public class Problems {
         return problem(status, e.getResponse().getStatusInfo().getReasonPhrase(), e.getMessage(), path());
     }
 
+    /** The archive would not give a file's bytes (gone, unreachable): the cause is in the log, not the answer. */
+    @ServerExceptionMapper
+    public Response archiveUnreadable(erphub.archive.ArchiveReads.ArchiveReadException e) {
+        return problem(502, "Bad Gateway", e.getMessage(), path());
+    }
+
     /** A body that is not JSON, or JSON of the wrong shape: which field, and what it should have been. */
     @ServerExceptionMapper
     public Response unreadableJson(JsonProcessingException e) {

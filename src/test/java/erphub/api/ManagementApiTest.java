@@ -446,6 +446,41 @@ class ManagementApiTest {
         assertTrue(spec.getMap("components.securitySchemes").size() > 0, "the bearer scheme is declared");
     }
 
+    /** The archived bytes, streamed to an admin as an attachment; a tenant's token (even the file's own) is 403. */
+    @Test
+    @Order(8)
+    void anAdminDownloadsAFilesArchivedBytesAndNobodyElseCan() throws Exception {
+        RemoteFile f = deadFiles.get(0);
+        long id = get(admin(), "/api/files?tenant=" + f.tenant() + "&upstream=" + f.upstream() + "&name=" + f.name())
+                .jsonPath().getLong("items[0].id");
+        io.restassured.response.Response download = get(admin(), "/api/files/" + id + "/content");
+        download.then().statusCode(200).contentType("application/octet-stream")
+                .header("Content-Disposition", org.hamcrest.Matchers.containsString("filename=\"" + f.name() + "\""))
+                .header("X-Content-Type-Options", "nosniff");
+        org.junit.jupiter.api.Assertions.assertArrayEquals(f.content(), download.asByteArray(), "byte for byte");
+
+        assertEquals(403, get(tenant(f.tenant()), "/api/files/" + id + "/content").statusCode(), "tenants: no");
+        assertEquals(401, given().get("/api/files/" + id + "/content").statusCode());
+        assertEquals(404, get(admin(), "/api/files/987654321/content").statusCode());
+        // A file rejected before it was archived has no bytes to give.
+        long rejected;
+        try (Connection c = db.connection(); PreparedStatement ps = c.prepareStatement("INSERT INTO file_version"
+                + " (tenant, upstream, remote_id, version, file_name, state, attempt, reason, created_at, updated_at)"
+                + " VALUES ('acme', 'payroll-exports', 'never-archived', '1', 'x.csv', 'REJECTED', 1, 'test', ?, ?)",
+                java.sql.Statement.RETURN_GENERATED_KEYS)) {
+            Timestamp now = Timestamp.from(Instant.now().minus(Duration.ofDays(1)));
+            ps.setTimestamp(1, now);
+            ps.setTimestamp(2, now);
+            ps.executeUpdate();
+            try (java.sql.ResultSet keys = ps.getGeneratedKeys()) {
+                keys.next();
+                rejected = keys.getLong(1);
+            }
+        }
+        get(admin(), "/api/files/" + rejected + "/content").then().statusCode(404).contentType(Problems.TYPE)
+                .body("detail", org.hamcrest.Matchers.containsString("no archived bytes"));
+    }
+
     private String fileState(RemoteFile f) {
         return get(admin(), "/api/files?tenant=" + f.tenant() + "&upstream=" + f.upstream() + "&name=" + f.name())
                 .jsonPath().getString("items[0].state");
