@@ -187,6 +187,9 @@ class Benchmark {
                 runs.add(median);
             }
         }
+        if (!"false".equals(System.getProperty("bench.startup"))) {
+            measureStartup();
+        }
         double minutes = (System.nanoTime() - started) / 60e9;
         if (runs.size() == WORKLOADS.size() * SYSTEMS.size()) {
             report(runs, rounds, minutes);
@@ -285,6 +288,84 @@ class Benchmark {
                     + JSON.writeValueAsString(hot));
         }
         return figures;
+    }
+
+    // ------------------------------------------------------------------------------------------------ start-up
+
+    /** How long a start-up may idle before its resident memory is read (the first polls and timers are over). */
+    private static final Duration IDLE = Duration.ofSeconds(30);
+    /** Per profile: start to ready and idle RSS, the median of {@link #STARTS} starts ({@code startup} in the JSON). */
+    private static final Map<String, Object> STARTUP = new LinkedHashMap<>();
+    private static final int STARTS = 3;
+
+    /**
+     * Start to ready (process start to /q/health/ready UP) and resident memory after {@link #IDLE} with nothing to
+     * do: the prod profile over PostgreSQL, S3 and Kafka (a fresh database, bucket and topics each start, as a new
+     * replica finds them migrated: the first start migrates), and the embedded default with its sandbox and Hawtio
+     * console, as the README starts it. The JVM options are a user's ({@code java -jar}), no heap limit.
+     */
+    private void measureStartup() throws Exception {
+        for (String profile : List.of("prod", "embedded")) {
+            List<Double> ready = new ArrayList<>();
+            List<Double> idleRss = new ArrayList<>();
+            String dbUrl = null;
+            if ("prod".equals(profile)) {
+                dbUrl = servers.newDatabase("bench_startup");
+                createTopics(Map.of("bench-startup-files", 1, "bench-startup-intake", 8, "bench-startup-events", 1));
+            }
+            for (int i = 1; i <= STARTS; i++) {
+                Path dir = Files.createDirectories(work.resolve("startup-" + profile + "-" + i));
+                Map<String, String> props = new HashMap<>();
+                Map<String, String> env = Map.of();
+                if ("prod".equals(profile)) {
+                    String bucket = "bench-startup-" + i;
+                    s3.client().createBucket(CreateBucketRequest.builder().bucket(bucket).build());
+                    SftpServerResource.SftpServer sftp = new SftpServerResource.SftpServer(dir.resolve("sftp"));
+                    TestTenants registry = new TestTenants();
+                    registry.tenant("acme", Map.of("payroll-exports", "payroll")).client("acme-erp", "bench-acme-erp");
+                    try (PayrollFileServer upstream = new PayrollFileServer()) {
+                        ProdEnvironment prod = ProdEnvironment.of(new ProdEnvironment.Servers(dbUrl, bootstrap,
+                                "bench-startup", s3Config, bucket, sftp, erp.api().baseUrl(),
+                                oauth2.tokenEndpointUrl("erp").toString(), upstream.baseUrl(),
+                                oauth2.tokenEndpointUrl("upstream").toString()), registry, "bench-startup", dir);
+                        props.putAll(prod.properties());
+                        props.put("erphub.sandbox.enabled", "");
+                        env = prod.environment();
+                        measureOneStart(dir, props, env, ready, idleRss);
+                    }
+                } else {
+                    Files.createDirectories(dir.resolve("config"));
+                    Files.copy(Path.of("config/tenants.yaml"), dir.resolve("config/tenants.yaml"));
+                    props.putAll(PackagedApp.SANDBOX_AS_THE_PROFILE_SAYS);
+                    props.put("erphub.sandbox.sftp-port", String.valueOf(TestServers.freePort()));
+                    props.put("erphub.jolokia.enabled", "true");
+                    props.put("quarkus.camel.jolokia.server.port", String.valueOf(TestServers.freePort()));
+                    props.put("erphub.console.enabled", "true");
+                    props.put("erphub.console.port", String.valueOf(TestServers.freePort()));
+                    measureOneStart(dir, props, env, ready, idleRss);
+                }
+            }
+            Map<String, Object> figures = new LinkedHashMap<>();
+            figures.put("startToReadySeconds", median(ready));
+            figures.put("idleRssMiB", median(idleRss));
+            figures.put("samples", Map.of("startToReadySeconds", ready, "idleRssMiB", idleRss));
+            STARTUP.put(profile, figures);
+            System.out.println("[bench] start-up, " + profile + ": " + figures);
+        }
+    }
+
+    private static void measureOneStart(Path dir, Map<String, String> props, Map<String, String> env, List<Double> ready,
+            List<Double> idleRss) throws InterruptedException {
+        try (PackagedApp app = PackagedApp.start(dir.resolve("app"), props, env)) {
+            ready.add(app.awaitReady(Duration.ofMinutes(2)).toMillis() / 1000.0);
+            Thread.sleep(IDLE.toMillis());
+            idleRss.add(app.residentKiB() / 1024.0);
+        }
+    }
+
+    private static double median(List<Double> values) {
+        List<Double> sorted = values.stream().sorted().toList();
+        return sorted.get(sorted.size() / 2);
     }
 
     /** Per workload, where erphub's CPU went (JFR execution samples) while it was measured. */
@@ -540,6 +621,13 @@ class Benchmark {
                         r.get("cpuSeconds"), r.get("peakHeap"), r.get("peakRss")));
             }
         }
+        table.append(String.format("%nstart-up (median of %d: process start to ready; resident memory after %d s idle)%n",
+                STARTS, IDLE.toSeconds()));
+        STARTUP.forEach((profile, figures) -> {
+            Map<?, ?> f = (Map<?, ?>) figures;
+            table.append(String.format("%-9s %6.2f s to ready %8.0f MiB idle RSS%n", profile, f.get("startToReadySeconds"),
+                    f.get("idleRssMiB")));
+        });
         table.append(String.format("%nwhole benchmark: %.1f min%n", minutes));
         System.out.println(table);
 
@@ -567,6 +655,7 @@ class Benchmark {
         doc.put("rounds", rounds.stream().map(f -> Map.of("workload", f.workload(), "system", f.system(),
                 "itemsPerSecond", f.itemsPerSecond(), "cpuSeconds", f.cpuSeconds())).toList());
         doc.put("ratios", ratios);
+        doc.put("startup", STARTUP);
         doc.put("erphubProfiles", PROFILES);
         doc.put("minutes", minutes);
         doc.put("table", table.toString());
