@@ -39,32 +39,13 @@ import io.restassured.path.json.JsonPath;
  */
 class KeycloakIT {
 
-    /** The README's "Adding an upstream", for this test's upstream server (the payroll-exports API shape). */
-    static final String HR_DOCUMENTS = """
-            - templatedRoute:
-                routeTemplateRef: erphub-upstream-source
-                routeId: upstream-hr-documents
-                prefixId: hr-documents-
-                parameters:
-                  - {name: upstreamId, value: hr-documents}
-                  - {name: pollInterval, value: "500"}
-                  - {name: baseUrl, value: "{{erphub.upstreams.hr-documents.base-url}}"}
-                  - {name: listPath, value: "/v2/tenants/{tenant}/exports"}
-                  - {name: paging, value: next-link}
-                  - {name: nextLinkPath, value: $.links.next}
-                  - {name: itemsPath, value: $.exports}
-                  - {name: idPath, value: $.exportId}
-                  - {name: namePath, value: $.fileName}
-                  - {name: versionPath, value: $.revision}
-                  - {name: sizePath, value: $.byteSize}
-                  - {name: checksumPath, value: $.sha256}
-                  - {name: downloadPath, value: $.links.content}
-                  - {name: tokenUrl, value: "{{erphub.upstreams.hr-documents.token-url}}"}
-                  - {name: scope, value: exports.read}
-                  - {name: credential, value: hr}
-                  - {name: destinations, value: erp-api}
-                  - {name: erpApiPath, value: "/imports/hr/{tenant}"}
-            """;
+    /**
+     * The README's "Adding an upstream", for this test's upstream server (the payroll-exports API shape): its endpoints
+     * are placeholders set in config/application.properties, as the README has them.
+     */
+    static final String HR_DOCUMENTS = PayrollFileServer.operatorRoute("hr-documents", 500,
+            "{{erphub.upstreams.hr-documents.base-url}}", "{{erphub.upstreams.hr-documents.token-url}}", "hr", "erp-api",
+            "/imports/hr/{tenant}");
 
     static final int ACME_FILES = 4;
     static final int GLOBEX_FILES = 3;

@@ -358,6 +358,7 @@ class Benchmark {
             List<Double> idleRss) throws InterruptedException {
         try (PackagedApp app = PackagedApp.start(dir.resolve("app"), props, env)) {
             ready.add(app.awaitReady(Duration.ofMinutes(2)).toMillis() / 1000.0);
+            // Deliberately idle for a fixed time (the figure is memory after idling), not waiting for a condition.
             Thread.sleep(IDLE.toMillis());
             idleRss.add(app.residentKiB() / 1024.0);
         }
@@ -442,34 +443,10 @@ class Benchmark {
         return PrometheusText.sum(metrics, "erphub_list_duration_seconds_count", "outcome=\"" + outcome + "\"");
     }
 
+    /** A benchmark upstream (workload c): the payroll format, polled every 5 s. */
     private static String operatorRoute(String id, String baseUrl) {
-        return """
-                # A benchmark upstream (workload c): the payroll format, polled every 5 s.
-                - templatedRoute:
-                    routeTemplateRef: erphub-upstream-source
-                    routeId: upstream-%1$s
-                    prefixId: %1$s-
-                    parameters:
-                      - {name: upstreamId, value: %1$s}
-                      - {name: pollInterval, value: "5000"}
-                      - {name: baseUrl, value: "%2$s"}
-                      - {name: listPath, value: "/v2/tenants/{tenant}/exports"}
-                      - {name: listQuery, value: status=ready}
-                      - {name: paging, value: next-link}
-                      - {name: nextLinkPath, value: $.links.next}
-                      - {name: itemsPath, value: $.exports}
-                      - {name: idPath, value: $.exportId}
-                      - {name: namePath, value: $.fileName}
-                      - {name: versionPath, value: $.revision}
-                      - {name: sizePath, value: $.byteSize}
-                      - {name: checksumPath, value: $.sha256}
-                      - {name: downloadPath, value: $.links.content}
-                      - {name: tokenUrl, value: "%3$s"}
-                      - {name: scope, value: exports.read}
-                      - {name: credential, value: payroll}
-                      - {name: destinations, value: "erp-api,sftp,kafka"}
-                      - {name: erpApiPath, value: "/imports/payroll/{tenant}"}
-                """.formatted(id, baseUrl, oauth2.tokenEndpointUrl("upstream"));
+        return PayrollFileServer.operatorRoute(id, 5000, baseUrl, oauth2.tokenEndpointUrl("upstream").toString(),
+                "payroll", "erp-api,sftp,kafka", "/imports/payroll/{tenant}");
     }
 
     // ------------------------------------------------------------------------------------------------ baselines

@@ -79,33 +79,22 @@ public final class KeycloakServer implements AutoCloseable {
     }
 
     private void awaitRealm(Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
         HttpClient http = HttpClient.newHttpClient();
-        while (System.nanoTime() < deadline) {
-            if (!process.isAlive()) {
-                throw new IllegalStateException("Keycloak exited with " + process.exitValue() + ":\n" + output());
-            }
-            try {
-                HttpResponse<Void> r = http.send(HttpRequest.newBuilder(URI.create(issuer()
-                        + "/.well-known/openid-configuration")).timeout(Duration.ofSeconds(5)).build(),
-                        HttpResponse.BodyHandlers.discarding());
-                if (r.statusCode() == 200) {
-                    return;
-                }
-            } catch (IOException notYet) {
-                // not listening yet
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
-            try {
-                Thread.sleep(500);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
+        HttpRequest discovery = HttpRequest.newBuilder(URI.create(issuer() + "/.well-known/openid-configuration"))
+                .timeout(Duration.ofSeconds(5)).build();
+        try {
+            org.awaitility.Awaitility.await("Keycloak serving realm " + realm).atMost(timeout)
+                    .pollInterval(Duration.ofMillis(500)).ignoreExceptionsInstanceOf(IOException.class).until(() -> {
+                        if (!process.isAlive()) {
+                            throw new IllegalStateException("Keycloak exited with " + process.exitValue() + ":\n"
+                                    + output());
+                        }
+                        return http.send(discovery, HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+                    });
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            throw new IllegalStateException("Keycloak did not serve realm " + realm + " within " + timeout + ":\n"
+                    + output(), e);
         }
-        throw new IllegalStateException("Keycloak did not serve realm " + realm + " within " + timeout + ":\n" + output());
     }
 
     /** The realm's issuer, as its tokens' {@code iss} says it. */

@@ -43,6 +43,40 @@ public final class PayrollFileServer implements AutoCloseable {
     private final java.util.concurrent.CountDownLatch slowListAnswered = new java.util.concurrent.CountDownLatch(1);
     private volatile TokenRevocation revocation;
 
+    /**
+     * An operator's route file (config/routes) binding the upstream template to a server of this API (the
+     * payroll-exports shape) under another upstream id, as the README's "Adding an upstream" does.
+     */
+    public static String operatorRoute(String upstreamId, long pollIntervalMillis, String baseUrl, String tokenUrl,
+            String credential, String destinations, String erpApiPath) {
+        return """
+                - templatedRoute:
+                    routeTemplateRef: erphub-upstream-source
+                    routeId: upstream-%1$s
+                    prefixId: %1$s-
+                    parameters:
+                      - {name: upstreamId, value: %1$s}
+                      - {name: pollInterval, value: "%2$d"}
+                      - {name: baseUrl, value: "%3$s"}
+                      - {name: listPath, value: "/v2/tenants/{tenant}/exports"}
+                      - {name: listQuery, value: status=ready}
+                      - {name: paging, value: next-link}
+                      - {name: nextLinkPath, value: $.links.next}
+                      - {name: itemsPath, value: $.exports}
+                      - {name: idPath, value: $.exportId}
+                      - {name: namePath, value: $.fileName}
+                      - {name: versionPath, value: $.revision}
+                      - {name: sizePath, value: $.byteSize}
+                      - {name: checksumPath, value: $.sha256}
+                      - {name: downloadPath, value: $.links.content}
+                      - {name: tokenUrl, value: "%4$s"}
+                      - {name: scope, value: exports.read}
+                      - {name: credential, value: %5$s}
+                      - {name: destinations, value: "%6$s"}
+                      - {name: erpApiPath, value: "%7$s"}
+                """.formatted(upstreamId, pollIntervalMillis, baseUrl, tokenUrl, credential, destinations, erpApiPath);
+    }
+
     public PayrollFileServer() throws IOException {
         server = HttpServer.create(new InetSocketAddress(TestServers.LOOPBACK, 0), 64);
         server.setExecutor(Executors.newFixedThreadPool(16));
