@@ -8,11 +8,13 @@ import jakarta.ws.rs.NotFoundException;
 import org.eclipse.microprofile.jwt.JsonWebToken;
 
 import io.quarkus.security.ForbiddenException;
+import io.quarkus.security.identity.SecurityIdentity;
 
 /**
- * Who is calling the API, from the verified bearer token: its subject (recorded in the ledger for replays and
- * pushes), whether it is an admin (role {@value #ADMIN}: every tenant) or tenant-scoped (role {@value #TENANT_ROLE}
- * with a {@value #TENANT_CLAIM} claim: only that tenant). Another tenant's resource is answered as not found.
+ * Who is calling, from the verified token: the API's bearer token, or the ID token of an operator signed in to the
+ * console (erphub.console.OperatorConsole). Its subject is recorded in the ledger for replays and pushes; it is an
+ * admin (role {@value #ADMIN}: every tenant) or tenant-scoped (role {@value #TENANT_ROLE} with a
+ * {@value #TENANT_CLAIM} claim: only that tenant). Another tenant's resource is answered as not found.
  */
 @RequestScoped
 public class Caller {
@@ -21,18 +23,29 @@ public class Caller {
     public static final String TENANT_ROLE = "erphub-tenant";
     public static final String TENANT_CLAIM = "tenant";
 
-    private final JsonWebToken token;
+    private final SecurityIdentity identity;
 
-    public Caller(JsonWebToken token) {
-        this.token = token;
+    public Caller(SecurityIdentity identity) {
+        this.identity = identity;
     }
 
     public String subject() {
-        return token.getSubject() == null ? token.getName() : token.getSubject();
+        if (identity.getPrincipal() instanceof JsonWebToken token && token.getSubject() != null) {
+            return token.getSubject();
+        }
+        return identity.getPrincipal().getName();
     }
 
     public boolean isAdmin() {
-        return token.getGroups().contains(ADMIN);
+        return identity.hasRole(ADMIN);
+    }
+
+    /** The name to show for the caller: the token's preferred user name, else its subject. */
+    public String displayName() {
+        if (identity.getPrincipal() instanceof JsonWebToken token && token.getClaim("preferred_username") != null) {
+            return token.getClaim("preferred_username").toString().replace("\"", "");
+        }
+        return subject();
     }
 
     /** The caller's own tenant; a tenant-scoped token without one is refused. */
@@ -40,7 +53,7 @@ public class Caller {
         if (isAdmin()) {
             return Optional.empty();
         }
-        Object claim = token.getClaim(TENANT_CLAIM);
+        Object claim = identity.getPrincipal() instanceof JsonWebToken token ? token.getClaim(TENANT_CLAIM) : null;
         String tenant = claim == null ? null : claim.toString().replace("\"", "");
         if (tenant == null || tenant.isBlank()) {
             throw new ForbiddenException("a tenant-scoped token needs a '" + TENANT_CLAIM + "' claim");

@@ -89,11 +89,18 @@ public class Sandbox {
     private SandboxSftp sftp;
     private Path erpFolder;
     private ScheduledExecutorService timer;
+    private final String consoleClient;
+    private final String consoleSecret;
+    private SandboxSignIn signIn;
 
     public Sandbox(ErphubConfig config, CredentialStore credentials, LedgerQueries ledger,
             @ConfigProperty(name = "quarkus.http.port", defaultValue = "8080") int port, Instance<HawtioConsole> console,
             @ConfigProperty(name = "erphub.jolokia.enabled", defaultValue = "true") boolean jolokiaStarts,
-            @ConfigProperty(name = "quarkus.camel.jolokia.server.port", defaultValue = "8778") int jolokiaPort) {
+            @ConfigProperty(name = "quarkus.camel.jolokia.server.port", defaultValue = "8778") int jolokiaPort,
+            @ConfigProperty(name = "quarkus.oidc.client-id", defaultValue = "erphub-console") String consoleClient,
+            @ConfigProperty(name = "quarkus.oidc.credentials.secret", defaultValue = "") String consoleSecret) {
+        this.consoleClient = consoleClient;
+        this.consoleSecret = consoleSecret;
         this.console = console;
         this.jolokiaStarts = jolokiaStarts;
         this.jolokiaPort = jolokiaPort;
@@ -111,6 +118,8 @@ public class Sandbox {
         try {
             Path root = config.dataDir().resolve("sandbox");
             issuer = new SandboxIssuer("http://localhost:" + port + "/sandbox/oauth2");
+            signIn = new SandboxSignIn(issuer, config.sandbox().tenants(), port, consoleClient, consoleSecret,
+                    API_TOKEN_SECONDS);
             catalog = new SandboxCatalog(root.resolve("upstream"));
             erpFolder = Files.createDirectories(root.resolve("erp"));
             // The API verifies tokens against this file, not the /sandbox URL: smallrye-jwt fetches a JWKS URL on
@@ -122,6 +131,9 @@ public class Sandbox {
         // Sandbox secrets are public (application.properties): only this machine may use them.
         router.route("/sandbox/*").handler(this::loopbackOnly);
         router.post("/sandbox/oauth2/token").handler(BodyHandler.create().setBodyLimit(64 << 10)).handler(this::token);
+        router.get("/sandbox/oauth2/authorize").handler(signIn::page);
+        router.post("/sandbox/oauth2/authorize").handler(BodyHandler.create().setBodyLimit(16 << 10))
+                .handler(signIn::signIn);
         router.post("/sandbox/oauth2/api-token").handler(BodyHandler.create().setBodyLimit(4 << 10)).handler(this::issueApiToken);
         router.get("/sandbox/oauth2/jwks").handler(rc -> rc.response().putHeader("Content-Type", "application/json")
                 .end(issuer.jwks()));
@@ -177,6 +189,7 @@ public class Sandbox {
                 + " erphub is running on the embedded default, with its sandbox (demo tenants %s)%n"
                 + "   Files:    listed from %s/sandbox/{payroll,invoices}, archived in %s%n"
                 + "   Delivered to the sandbox SFTP folder %s and ERP API %s%n"
+                + "   Console:  %s/console   (sign in as the sandbox admin or a tenant's operator)%n"
                 + "   API:      %s/api/files   (OpenAPI %s/q/openapi, Swagger UI %s/q/swagger-ui)%n"
                 + "   Admin token for the API (sandbox only, valid 12 h):%n     %s%n"
                 + "   A tenant's token (sees only its files): curl -d tenant=acme %s/sandbox/oauth2/api-token%n"
@@ -184,7 +197,7 @@ public class Sandbox {
                 + "   Routes:   %s%n"
                 + "=================================================================================",
                 config.sandbox().tenants(), base, config.dataDir().resolve("archive").toAbsolutePath(),
-                sftp.root().toAbsolutePath(), erpFolder.toAbsolutePath(), base, base, base, admin, base, base, base,
+                sftp.root().toAbsolutePath(), erpFolder.toAbsolutePath(), base, base, base, base, admin, base, base, base,
                 routesLine());
     }
 
@@ -259,6 +272,10 @@ public class Sandbox {
                     .split(":", 2);
             id = URLDecoder.decode(pair[0], StandardCharsets.UTF_8);
             secret = pair.length > 1 ? URLDecoder.decode(pair[1], StandardCharsets.UTF_8) : null;
+        }
+        if (SandboxSignIn.isCodeGrant(rc)) {
+            signIn.token(rc, id, secret);
+            return;
         }
         String expected = id == null ? null : credentials.value(id, CredentialStore.CLIENT_SECRET).orElse(null);
         if (expected == null || !expected.equals(secret)) {

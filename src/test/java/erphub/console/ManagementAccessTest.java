@@ -19,7 +19,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The rules of the management surfaces, without a running agent: where they may listen, which origins the Jolokia
- * policy admits, and what it lets a caller read, write and execute. (HawtioConsoleIT sends the same requests over
+ * policy admits, and what it lets a caller read, write and execute. (BrowserConsolesIT sends the same requests over
  * HTTP to the packaged jar's two agents; ProfilesIT starts it exposed and sees it refuse.)
  */
 class ManagementAccessTest {

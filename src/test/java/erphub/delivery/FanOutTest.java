@@ -350,7 +350,7 @@ class FanOutTest {
         }
         // No secret in an endpoint URI (Hawtio and Jolokia show them): the SFTP password is a bean reference.
         assertTrue(endpoints.stream().noneMatch(e -> e.contains(SftpServerResource.PASSWORD)), endpoints.toString());
-        // Every route, as dumped for Hawtio, is one it can draw (HawtioConsoleIT looks at two in the browser).
+        // Every route, as dumped for Hawtio, is one it can draw (BrowserConsolesIT looks at two in the browser).
         assertEquals(List.of(), routes.routesHawtioCannotDraw());
 
         // The ledger's checksum is the SHA-256 of the bytes, computed once, for every file of the run.

@@ -55,13 +55,14 @@ import io.restassured.path.json.JsonPath;
  * route that Jolokia reports. The picture is saved as {@code target/hawtio/camel-routes.png}.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class HawtioConsoleIT {
+class BrowserConsolesIT {
 
     private static final Path CHROMEDRIVER = Path.of(System.getProperty("test.chromedriver", "/usr/bin/chromedriver"));
     private static final Path CHROMIUM = Path.of(System.getProperty("test.chromium", "/usr/bin/chromium"));
     private static final By CONNECTED = By.xpath("//header//div[contains(@class,'toolbar__item')][normalize-space()='erphub']");
     private static final Path SCREENSHOT = Path.of("target/hawtio/camel-routes.png");
     private static final Path DIAGRAM = Path.of("target/hawtio/destination-route-diagram.png");
+    private static final Path CONSOLE_PICTURES = Path.of("target/console");
 
     private PackagedApp app;
     private int jolokia;
@@ -80,7 +81,10 @@ class HawtioConsoleIT {
         props.put("quarkus.camel.jolokia.server.port", String.valueOf(jolokia));
         props.put("erphub.console.enabled", "true");
         props.put("erphub.console.port", String.valueOf(console));
-        app = PackagedApp.start(work, props);
+        // No SFTP drop server where erphub delivers (a port nothing listens on), so every file's SFTP delivery dies
+        // at once: dead letters for the operator console to replay (the ERP API and Kafka deliveries succeed).
+        props.put("erphub.destinations.sftp.max-redeliveries", "0");
+        app = PackagedApp.start(work, props, Map.of("ERPHUB_SFTP_PORT", String.valueOf(TestServers.freePort())));
         app.awaitReady(Duration.ofSeconds(90));
     }
 
@@ -180,6 +184,195 @@ class HawtioConsoleIT {
             throw e;
         } finally {
             browser.quit();
+        }
+    }
+
+    /**
+     * The operator console as a support person meets it: signs in at the sandbox's identity provider (the OIDC code
+     * flow), finds a file by its name, opens its life, dry-runs and replays its dead SFTP delivery with a comment, and
+     * sees the replay in the file's history with the comment and who did it. Each page's picture is saved under
+     * {@code target/console/}.
+     */
+    @Test
+    void anOperatorFindsAFileSeesItsLifeAndReplaysItsDeadDelivery() throws Exception {
+        DeadLetter dead = firstDeadLetter();
+        WebDriver browser = chromium("1280,800");
+        try {
+            WebDriverWait wait = consoleWait(browser);
+            signIn(browser, wait, "admin", "sign-in");
+            assertTrue(browser.findElement(By.id("who")).getText().contains("every tenant"));
+            wait.until(ExpectedConditions.presenceOfElementLocated(By.id("counts")));
+            screenshot(browser, "files");
+
+            WebElement name = browser.findElement(By.id("name"));
+            name.sendKeys(dead.name());
+            browser.findElement(By.id("find")).click();
+            wait.until(d -> rows(d, "files").size() == 1 && rows(d, "files").get(0).getText().contains(dead.name()));
+            screenshot(browser, "found");
+            rows(browser, "files").get(0).findElement(By.className("file-name")).click();
+
+            wait.until(ExpectedConditions.presenceOfElementLocated(By.id("history")));
+            assertTrue(browser.findElement(By.tagName("h1")).getText().contains(dead.name()));
+            assertTrue(text(browser, "deliveries").contains("sftp DEAD"), text(browser, "deliveries"));
+            assertFalse(rows(browser, "history").isEmpty());
+            assertFalse(browser.findElements(By.id("download")).isEmpty(), "an admin may download the archived bytes");
+            screenshot(browser, "file");
+
+            String comment = "supplier resent, SFTP login fixed " + System.nanoTime();
+            WebElement form = browser.findElement(By.id("replay-file"));
+            new org.openqa.selenium.support.ui.Select(form.findElement(By.name("destination"))).selectByValue("sftp");
+            form.findElement(By.name("comment")).sendKeys(comment);
+            form.findElement(By.cssSelector("button[value='dry-run']")).click();
+            wait.until(d -> d.findElements(By.id("result")).size() == 1);
+            assertEquals("Dry run: 1 dead delivery would be replayed", browser.findElement(By.id("result")).getText());
+            assertTrue(text(browser, "replayed").contains(dead.fileId() + " sftp"), text(browser, "replayed"));
+            screenshot(browser, "dry-run");
+
+            browser.findElement(By.id("replay-now")).click();
+            wait.until(d -> d.findElement(By.id("result")).getText().startsWith("Replayed"));
+            assertEquals("Replayed 1 dead delivery", browser.findElement(By.id("result")).getText());
+            assertEquals("replayed by sandbox-admin: " + comment, browser.findElement(By.id("audit")).getText());
+            screenshot(browser, "replayed");
+
+            // The file's history now holds the replay, with who and why.
+            browser.get(base() + "/console/files/" + dead.fileId());
+            wait.until(ExpectedConditions.presenceOfElementLocated(By.id("history")));
+            assertTrue(text(browser, "history").contains("replayed by sandbox-admin: " + comment), text(browser, "history"));
+        } catch (RuntimeException | AssertionError e) {
+            failure(browser);
+            throw e;
+        } finally {
+            browser.quit();
+        }
+    }
+
+    /**
+     * A tenant's operator sees that tenant's files only: another tenant's file, by its page or by a replay with a
+     * valid form, is "not found"; a form without the session's CSRF token is refused, and so is one with a token from
+     * another session.
+     */
+    @Test
+    void aTenantsOperatorSeesOnlyItsOwnFilesAndFormsNeedTheirToken() throws Exception {
+        DeadLetter foreign = firstDeadLetter("globex");
+        firstDeadLetter("acme");
+        WebDriver browser = chromium("1280,800");
+        try {
+            WebDriverWait wait = consoleWait(browser);
+            signIn(browser, wait, "acme", "tenant-sign-in");
+            assertTrue(browser.findElement(By.id("who")).getText().contains("tenant acme"));
+            List<WebElement> shown = rows(browser, "files");
+            assertFalse(shown.isEmpty());
+            shown.forEach(row -> assertTrue(row.getText().contains(" acme "), row.getText()));
+            assertTrue(browser.findElements(By.name("tenant")).isEmpty(), "no tenant filter for a tenant's operator");
+
+            browser.get(base() + "/console/files/" + foreign.fileId());
+            wait.until(ExpectedConditions.presenceOfElementLocated(By.id("problem")));
+            assertEquals("404 Not found", browser.findElement(By.id("problem")).getText());
+            assertFalse(browser.getPageSource().contains(foreign.name()));
+            screenshot(browser, "other-tenant");
+
+            String token = browser.findElement(By.name("csrf")).getAttribute("value");
+            assertEquals(404, post(browser, "csrf=" + token + "&mode=replay&fileId=" + foreign.fileId()
+                    + "&comment=not+mine"), "another tenant's file, with a valid form");
+            assertEquals(403, post(browser, "mode=replay&fileId=" + foreign.fileId() + "&comment=no+token"));
+            String adminsToken = signedInToken("admin");
+            assertEquals(403, post(browser, "csrf=" + adminsToken + "&mode=replay&tenant=acme&comment=stolen+token"),
+                    "a token of another session");
+            assertEquals(403, post(browser, "csrf=" + token.substring(1) + "&mode=dry-run&tenant=acme&comment=x"));
+            assertEquals(200, post(browser, "csrf=" + token + "&mode=dry-run&tenant=acme&comment=x"), "its own token");
+        } catch (RuntimeException | AssertionError e) {
+            failure(browser);
+            throw e;
+        } finally {
+            browser.quit();
+        }
+    }
+
+    private record DeadLetter(long fileId, String name) {
+    }
+
+    private String base() {
+        // The name the banner prints; the sandbox's sign-in also takes 127.0.0.1.
+        return app.url("").replace("127.0.0.1", "localhost");
+    }
+
+    /** The oldest dead delivery (of the tenant, if given), once the SFTP deliveries have died, through the API. */
+    private DeadLetter firstDeadLetter(String... tenant) throws Exception {
+        String query = tenant.length == 0 ? "" : "&tenant=" + tenant[0];
+        String admin = new JsonPath(HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create(base() + "/sandbox/oauth2/api-token")).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                HttpResponse.BodyHandlers.ofString()).body()).getString("access_token");
+        JsonPath[] page = new JsonPath[1];
+        await().atMost(Duration.ofSeconds(90)).until(() -> {
+            page[0] = new JsonPath(HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    URI.create(base() + "/api/dead-letters?destination=sftp&limit=1" + query))
+                    .header("Authorization", "Bearer " + admin).build(), HttpResponse.BodyHandlers.ofString()).body());
+            return !page[0].getList("items").isEmpty();
+        });
+        return new DeadLetter(page[0].getLong("items[0].fileId"), page[0].getString("items[0].fileName"));
+    }
+
+    /** Opens the console, signs in at the sandbox's identity provider as the user, and lands on the files page. */
+    private void signIn(WebDriver browser, WebDriverWait wait, String user, String picture) throws Exception {
+        browser.get(base() + "/console");
+        wait.until(ExpectedConditions.elementToBeClickable(By.id("sign-in")));
+        assertTrue(browser.getCurrentUrl().startsWith(base() + "/sandbox/oauth2/authorize?"), browser.getCurrentUrl());
+        browser.findElement(By.cssSelector("input[name='user'][value='" + user + "']")).click();
+        screenshot(browser, picture);
+        browser.findElement(By.id("sign-in")).click();
+        wait.until(ExpectedConditions.presenceOfElementLocated(By.id("files")));
+        assertEquals(base() + "/console/files", browser.getCurrentUrl());
+    }
+
+    /** htmx swaps a page's body in place: an element read while it does so is looked up again. */
+    private static WebDriverWait consoleWait(WebDriver browser) {
+        WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(30));
+        wait.ignoring(org.openqa.selenium.StaleElementReferenceException.class);
+        return wait;
+    }
+
+    /** Another session's CSRF token: what a page signed in as someone else carries. */
+    private String signedInToken(String user) throws Exception {
+        WebDriver other = chromium("1280,800");
+        try {
+            signIn(other, consoleWait(other), user, "other-session");
+            return other.findElement(By.name("csrf")).getAttribute("value");
+        } finally {
+            other.quit();
+        }
+    }
+
+    /** A replay form posted from the signed-in page by script (its cookies, any fields): the answer's status. */
+    private static int post(WebDriver browser, String form) {
+        Object status = ((JavascriptExecutor) browser).executeAsyncScript("var done = arguments[arguments.length - 1];"
+                + "fetch('/console/replays', {method: 'POST', headers: {'Content-Type': 'application/x-www-form-urlencoded'},"
+                + " body: arguments[0], redirect: 'manual'}).then(r => done(r.status), e => done(-1));", form);
+        return ((Number) status).intValue();
+    }
+
+    private static List<WebElement> rows(WebDriver browser, String table) {
+        return browser.findElements(By.cssSelector("#" + table + " tbody tr")).stream()
+                .filter(r -> r.findElements(By.cssSelector("td[colspan]")).isEmpty()).toList();
+    }
+
+    private static String text(WebDriver browser, String id) {
+        return browser.findElement(By.id(id)).getText();
+    }
+
+    private static void screenshot(WebDriver browser, String name) throws Exception {
+        Path png = CONSOLE_PICTURES.resolve(name + ".png");
+        Files.createDirectories(png.getParent());
+        Files.copy(((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE).toPath(), png,
+                StandardCopyOption.REPLACE_EXISTING);
+        assertTrue(Files.size(png) > 5_000, "screenshot " + png);
+    }
+
+    private static void failure(WebDriver browser) {
+        try {
+            screenshot(browser, "failure");
+            Files.writeString(CONSOLE_PICTURES.resolve("failure.html"), browser.getPageSource());
+        } catch (Exception | AssertionError e) {
+            // the test's own failure is what matters
         }
     }
 
@@ -292,11 +485,17 @@ class HawtioConsoleIT {
         return browser.findElements(By.tagName("main")).stream().map(WebElement::getText).reduce("", String::concat);
     }
 
+    /** Chromium for Hawtio (a large window, as its tree and diagrams want). */
     private static WebDriver chromium() {
+        return chromium("1440,1000");
+    }
+
+    /** Chromium with the window size, e.g. 1280,800 (a laptop, what the operator console must fit). */
+    private static WebDriver chromium(String size) {
         ChromeOptions options = new ChromeOptions();
         options.setBinary(CHROMIUM.toFile());
         options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--window-size=1440,1000");
+                "--window-size=" + size);
         // The page's console, written next to the screenshot when the test fails.
         LoggingPreferences logs = new LoggingPreferences();
         logs.enable(LogType.BROWSER, Level.ALL);
