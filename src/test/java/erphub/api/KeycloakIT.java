@@ -76,7 +76,12 @@ class KeycloakIT {
                     "ERPHUB_API_JWKS_URL", keycloak.jwksUrl(),
                     "ERPHUB_API_ISSUER", keycloak.issuer(),
                     "ERPHUB_ERP_API_URL", erp.baseUrl(),
-                    "ERPHUB_ERP_TOKEN_URL", keycloak.tokenUrl());
+                    "ERPHUB_ERP_TOKEN_URL", keycloak.tokenUrl(),
+                    // The operator console signs in at the same realm (docs/console.md).
+                    "ERPHUB_CONSOLE_CLIENT_SECRET", "erphub-console-secret-0123456789abcdefghij",
+                    "ERPHUB_CONSOLE_AUTHORIZATION_PATH", "protocol/openid-connect/auth",
+                    "ERPHUB_CONSOLE_TOKEN_PATH", "protocol/openid-connect/token",
+                    "ERPHUB_CONSOLE_JWKS_PATH", "protocol/openid-connect/certs");
             try (PackagedApp app = PackagedApp.start(work, config, environment)) {
                 app.awaitReady(Duration.ofSeconds(90));
                 for (int i = 0; i < ACME_FILES; i++) {
@@ -122,12 +127,72 @@ class KeycloakIT {
                         + "." + parts[2];
                 assertEquals(401, get(app, "/api/files/summary", forged).statusCode());
                 assertEquals(401, get(app, "/api/files/summary", null).statusCode());
+                // An operator signs in to the console at Keycloak's login page (the authorization-code flow).
+                String page = consoleSignIn(app, keycloak, "ops", "ops-password");
+                assertTrue(page.contains("admin: every tenant") && page.contains("kc-globex-00"), page);
+                assertFalse(app.output().contains("erphub-console-secret") || app.output().contains("ops-password"));
                 assertFalse(app.output().contains("acme-portal-secret") || app.output().contains("erp-secret-acme"),
                         "no client secret in the log");
             }
         } finally {
             erpServer.stop();
         }
+    }
+
+    /**
+     * Opens the console as a browser would (cookies per host, redirects followed by hand), signs in on Keycloak's
+     * login form, and returns the files page erphub answers with after the code exchange. (The JDK's CookieManager
+     * would not send Keycloak's Secure cookies back over plain HTTP, which a browser on localhost does.)
+     */
+    private static String consoleSignIn(PackagedApp app, KeycloakServer keycloak, String user, String password)
+            throws Exception {
+        HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
+        Map<String, Map<String, String>> cookies = new HashMap<>();
+        String console = app.url("/console/files").replace("127.0.0.1", "localhost");
+        HttpResponse<String> first = browse(http, cookies, console, null);
+        assertEquals(302, first.statusCode(), first.body());
+        String authorize = first.headers().firstValue("Location").orElseThrow();
+        assertTrue(authorize.startsWith(keycloak.issuer() + "/protocol/openid-connect/auth?"), authorize);
+        HttpResponse<String> login = browse(http, cookies, authorize, null);
+        java.util.regex.Matcher form = java.util.regex.Pattern.compile("<form[^>]*id=\"kc-form-login\"[^>]*action=\"([^\"]+)\"")
+                .matcher(login.body());
+        assertTrue(form.find(), login.body());
+        HttpResponse<String> signedIn = browse(http, cookies, form.group(1).replace("&amp;", "&"),
+                "username=" + user + "&password=" + password + "&credentialId=");
+        assertEquals(302, signedIn.statusCode(), signedIn.body());
+        String callback = signedIn.headers().firstValue("Location").orElseThrow();
+        assertTrue(callback.startsWith(console + "?"), callback);
+        HttpResponse<String> session = browse(http, cookies, callback, null);
+        assertEquals(302, session.statusCode(), session.body());
+        HttpResponse<String> files = browse(http, cookies, console, null);
+        assertEquals(200, files.statusCode(), files.body());
+        return files.body();
+    }
+
+    /** One request with the host's cookies (a form POST when {@code form} is given); keeps the cookies it sets. */
+    private static HttpResponse<String> browse(HttpClient http, Map<String, Map<String, String>> cookies, String url,
+            String form) throws Exception {
+        URI uri = URI.create(url);
+        Map<String, String> jar = cookies.computeIfAbsent(uri.getHost() + ":" + uri.getPort(), h -> new java.util.LinkedHashMap<>());
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(20));
+        if (!jar.isEmpty()) {
+            request.header("Cookie", String.join("; ", jar.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList()));
+        }
+        if (form != null) {
+            request.header("Content-Type", "application/x-www-form-urlencoded").POST(HttpRequest.BodyPublishers.ofString(form));
+        }
+        HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        for (String set : response.headers().allValues("Set-Cookie")) {
+            String pair = set.split(";", 2)[0];
+            String name = pair.substring(0, pair.indexOf('=')).trim();
+            String value = pair.substring(pair.indexOf('=') + 1).trim();
+            if (value.isEmpty() || set.toLowerCase(java.util.Locale.ROOT).contains("max-age=0")) {
+                jar.remove(name);
+            } else {
+                jar.put(name, value);
+            }
+        }
+        return response;
     }
 
     /** acme's DELIVERED count in the summary, by a token allowed to see it; -1 while the tenant has no row yet. */

@@ -10,6 +10,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -203,6 +204,18 @@ class BrowserConsolesIT {
             assertTrue(browser.findElement(By.id("who")).getText().contains("every tenant"));
             wait.until(ExpectedConditions.presenceOfElementLocated(By.id("counts")));
             screenshot(browser, "files");
+            // The other pages: dead letters (the SFTP ones), upstreams with their polls, and events as they happen.
+            browser.findElement(By.id("nav-dead-letters")).click();
+            wait.until(d -> text(d, "dead-letters").contains(dead.name()));
+            screenshot(browser, "dead-letters");
+            browser.findElement(By.id("nav-upstreams")).click();
+            wait.until(d -> text(d, "upstreams").contains("payroll-exports") && text(d, "tenants").contains("acme"));
+            screenshot(browser, "upstreams");
+            browser.findElement(By.id("nav-live")).click();
+            new WebDriverWait(browser, Duration.ofSeconds(60)).until(d -> !rows(d, "live").isEmpty());
+            screenshot(browser, "live");
+            browser.findElement(By.id("nav-files")).click();
+            wait.until(ExpectedConditions.presenceOfElementLocated(By.id("counts")));
 
             WebElement name = browser.findElement(By.id("name"));
             name.sendKeys(dead.name());
@@ -286,6 +299,67 @@ class BrowserConsolesIT {
         } finally {
             browser.quit();
         }
+    }
+
+    /**
+     * The sandbox's sign-in is an identity provider's authorization endpoint reachable by any page on this machine:
+     * it signs in to erphub's console only (its client, a redirect back to this server's /console), and a code is
+     * good once, with the client's secret, for the redirect it was issued for.
+     */
+    @Test
+    void theSandboxSignInRefusesForeignRedirectsClientsAndReusedCodes() throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        String console = base() + "/console/files";
+        for (String redirect : List.of("http://evil.example/console", base() + "/api/files", base() + "/sandbox/x",
+                "http://localhost:1/console", base().replace("http:", "https:") + "/console",
+                "http://localhost@evil.example:" + app.url("").replaceAll(".*:", "") + "/console", "javascript:alert(1)")) {
+            HttpResponse<String> page = http.send(HttpRequest.newBuilder(URI.create(base()
+                    + "/sandbox/oauth2/authorize?response_type=code&client_id=erphub-console&redirect_uri="
+                    + enc(redirect) + "&state=s")).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(400, page.statusCode(), redirect);
+            assertEquals(400, signIn(http, "erphub-console", redirect, "admin").statusCode(), redirect);
+        }
+        assertEquals(400, signIn(http, "someone-else", console, "admin").statusCode());
+        assertEquals(400, signIn(http, "erphub-console", console, "root").statusCode());
+        HttpResponse<String> page = http.send(HttpRequest.newBuilder(URI.create(base()
+                + "/sandbox/oauth2/authorize?response_type=code&client_id=erphub-console&redirect_uri=" + enc(console)
+                + "&state=%22%3E%3Cscript%3Ealert(1)%3C%2Fscript%3E")).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, page.statusCode());
+        assertFalse(page.body().contains("<script>"), "the state is escaped in the page");
+
+        String location = signIn(http, "erphub-console", console, "acme").headers().firstValue("Location").orElseThrow();
+        assertTrue(location.startsWith(console + "?code="), location);
+        String code = java.net.URLDecoder.decode(location.replaceAll(".*code=([^&]*).*", "$1"), StandardCharsets.UTF_8);
+        assertEquals(401, codeGrant(http, code, console, "wrong-secret").statusCode());
+        HttpResponse<String> tokens = codeGrant(http, code, console, null);
+        assertEquals(200, tokens.statusCode(), tokens.body());
+        assertTrue(tokens.body().contains("\"id_token\""));
+        assertEquals(400, codeGrant(http, code, console, null).statusCode(), "a code is good once");
+        String another = signIn(http, "erphub-console", console, "acme").headers().firstValue("Location").orElseThrow();
+        String second = java.net.URLDecoder.decode(another.replaceAll(".*code=([^&]*).*", "$1"), StandardCharsets.UTF_8);
+        assertEquals(400, codeGrant(http, second, console + "/other", null).statusCode(), "for another redirect");
+        assertEquals(400, codeGrant(http, second, console, null).statusCode(), "a code tried with another redirect is spent");
+    }
+
+    private HttpResponse<String> signIn(HttpClient http, String client, String redirect, String user) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create(base() + "/sandbox/oauth2/authorize"))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString("client_id=" + enc(client) + "&redirect_uri=" + enc(redirect)
+                        + "&state=s&user=" + enc(user))).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** The console client's code grant; the secret is the embedded default's sandbox value unless given. */
+    private HttpResponse<String> codeGrant(HttpClient http, String code, String redirect, String secret) throws Exception {
+        String clientSecret = secret != null ? secret : "sandbox-erphub-console-not-a-secret-0123456789";
+        return http.send(HttpRequest.newBuilder(URI.create(base() + "/sandbox/oauth2/token"))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString("grant_type=authorization_code&client_id=erphub-console"
+                        + "&client_secret=" + enc(clientSecret) + "&code=" + enc(code) + "&redirect_uri=" + enc(redirect)))
+                .build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static String enc(String value) {
+        return java.net.URLEncoder.encode(value, StandardCharsets.UTF_8);
     }
 
     private record DeadLetter(long fileId, String name) {
