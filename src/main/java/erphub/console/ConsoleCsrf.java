@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.util.Base64;
+import java.util.Optional;
 
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -29,9 +30,10 @@ public class ConsoleCsrf {
 
     private final SecretKeySpec key;
 
-    public ConsoleCsrf(@ConfigProperty(name = "quarkus.oidc.credentials.secret", defaultValue = "") String secret) {
+    public ConsoleCsrf(@ConfigProperty(name = "quarkus.oidc.credentials.secret") Optional<String> secret) {
         // An unset secret still gets a key: no sign-in can succeed without the client's secret anyway.
-        this.key = new SecretKeySpec(("erphub-console-csrf\n" + secret).getBytes(StandardCharsets.UTF_8), "HmacSHA256");
+        this.key = new SecretKeySpec(("erphub-console-csrf\n" + secret.orElse("")).getBytes(StandardCharsets.UTF_8),
+                "HmacSHA256");
     }
 
     /** The token for this session's forms. */

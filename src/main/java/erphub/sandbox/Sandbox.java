@@ -98,9 +98,9 @@ public class Sandbox {
             @ConfigProperty(name = "erphub.jolokia.enabled", defaultValue = "true") boolean jolokiaStarts,
             @ConfigProperty(name = "quarkus.camel.jolokia.server.port", defaultValue = "8778") int jolokiaPort,
             @ConfigProperty(name = "quarkus.oidc.client-id", defaultValue = "erphub-console") String consoleClient,
-            @ConfigProperty(name = "quarkus.oidc.credentials.secret", defaultValue = "") String consoleSecret) {
+            @ConfigProperty(name = "quarkus.oidc.credentials.secret") Optional<String> consoleSecret) {
         this.consoleClient = consoleClient;
-        this.consoleSecret = consoleSecret;
+        this.consoleSecret = consoleSecret.orElse("");
         this.console = console;
         this.jolokiaStarts = jolokiaStarts;
         this.jolokiaPort = jolokiaPort;

@@ -119,7 +119,7 @@ final class SandboxSignIn {
      * secret, trades a code for an ID token (the console's session: subject, groups, tenant) and an API token.
      */
     void token(RoutingContext rc, String client, String secret) {
-        if (!clientId.equals(client) || secret == null
+        if (!clientId.equals(client) || secret == null || clientSecret.length == 0
                 || !MessageDigest.isEqual(clientSecret, secret.getBytes(StandardCharsets.UTF_8))) {
             error(rc, 401, "invalid_client");
             return;

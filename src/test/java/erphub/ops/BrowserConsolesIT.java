@@ -262,7 +262,7 @@ class BrowserConsolesIT {
     /**
      * A tenant's operator sees that tenant's files only: another tenant's file, by its page or by a replay with a
      * valid form, is "not found"; a form without the session's CSRF token is refused, and so is one with a token from
-     * another session.
+     * another session. Signing out ends the session.
      */
     @Test
     void aTenantsOperatorSeesOnlyItsOwnFilesAndFormsNeedTheirToken() throws Exception {
@@ -293,6 +293,14 @@ class BrowserConsolesIT {
                     "a token of another session");
             assertEquals(403, post(browser, "csrf=" + token.substring(1) + "&mode=dry-run&tenant=acme&comment=x"));
             assertEquals(200, post(browser, "csrf=" + token + "&mode=dry-run&tenant=acme&comment=x"), "its own token");
+
+            // Signing out ends the session: the console asks for a sign-in again.
+            browser.get(base() + "/console/files");
+            wait.until(ExpectedConditions.elementToBeClickable(By.id("sign-out"))).click();
+            wait.until(ExpectedConditions.presenceOfElementLocated(By.id("signed-out")));
+            browser.get(base() + "/console/files");
+            wait.until(ExpectedConditions.elementToBeClickable(By.id("sign-in")));
+            assertTrue(browser.getCurrentUrl().startsWith(base() + "/sandbox/oauth2/authorize?"), browser.getCurrentUrl());
         } catch (RuntimeException | AssertionError e) {
             failure(browser);
             throw e;
