@@ -323,7 +323,15 @@ public class OperatorConsole {
 
     private ConsoleUser user() {
         boolean admin = caller.isAdmin();
-        String tenant = admin ? null : caller.ownTenant().orElse(null);
+        String tenant = null;
+        if (!admin) {
+            try {
+                tenant = caller.ownTenant().orElse(null);
+            } catch (ForbiddenException e) {
+                // A tenant role without a tenant claim: every page says so (403), including this header.
+                tenant = "(none: the ID token has no '" + Caller.TENANT_CLAIM + "' claim)";
+            }
+        }
         return new ConsoleUser(caller.displayName(), admin, tenant, csrf.token(identity));
     }
 
