@@ -17,8 +17,9 @@ import erphub.config.ErphubConfig;
 /**
  * The archive as people and records name it ({@code s3://bucket/key} or a local path), and the read endpoint of
  * the embedded default's local folder: {@code erphub.archive.read-uri} is an {@code aws2-s3} getObject in prod,
- * and {@code bean:archive?method=open} here. The archive is the one copy erphub delivers and replays from: a
- * redelivery never downloads from the upstream again.
+ * and {@code bean:archive?method=open} here. The archive is the record erphub delivers and replays from (small
+ * files just archived are delivered from {@link ArchiveSpool}, a copy of the same bytes): a redelivery never
+ * downloads from the upstream again.
  */
 @Startup
 @ApplicationScoped

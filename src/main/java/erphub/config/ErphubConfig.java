@@ -6,6 +6,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
+import io.quarkus.runtime.configuration.MemorySize;
+
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import io.smallrye.config.WithParentName;
@@ -297,6 +299,26 @@ public interface ErphubConfig {
 
         /** The KMS key of {@code sse-kms}: key id, key ARN, alias ({@code alias/aws/s3} for the AWS-managed key) or alias ARN. */
         Optional<String> kmsKeyId();
+
+        /** The spool of small files just archived, which their destinations read instead of the archive. */
+        Spool spool();
+
+        interface Spool {
+            /**
+             * Bytes this node keeps of files it has just archived and not yet delivered everywhere (least recently
+             * used go first); 0 turns the spool off and every delivery reads the archive.
+             */
+            @WithDefault("64M")
+            MemorySize maxBytes();
+
+            /** Files up to this size are spooled; larger ones are always streamed from the archive. */
+            @WithDefault("1M")
+            MemorySize maxFileSize();
+
+            /** How long a spooled file is kept at most (a delivery still retrying after that reads the archive). */
+            @WithDefault("PT5M")
+            Duration ttl();
+        }
     }
 
     interface Http {

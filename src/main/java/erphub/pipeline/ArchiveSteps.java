@@ -47,9 +47,13 @@ public class ArchiveSteps {
     private final ObjectMapper json;
     private final Archive archive;
     private final boolean s3;
+    private final int spooled;
 
     public ArchiveSteps(UpstreamSpecs specs, ObjectMapper json, ErphubConfig config, Archive archive) {
         this.specs = specs;
+        ErphubConfig.Archive.Spool spool = config.archive().spool();
+        this.spooled = spool.maxBytes().asLongValue() <= 0 ? 0
+                : (int) Math.min(Math.min(spool.maxFileSize().asLongValue(), spool.maxBytes().asLongValue()), 64L << 20);
         this.archive = archive;
         this.json = json;
         this.s3 = config.archive().uri().startsWith("aws2-s3:");
@@ -86,7 +90,7 @@ public class ArchiveSteps {
         }
         UpstreamSpec.FileChecks checks = specs.get(file.upstream()).checks();
         ArchiveStream stream = new ArchiveStream(exchange.getIn().getBody(InputStream.class), file.checksumAlgorithm(),
-                file.maxFileSize(), !checks.csvHeader().isEmpty(), checks.json() ? json.getFactory() : null);
+                file.maxFileSize(), !checks.csvHeader().isEmpty(), checks.json() ? json.getFactory() : null, spooled);
         exchange.setProperty(STREAM, stream);
         String key = file.archiveKey();
         exchange.getIn().setHeader(Exchange.FILE_NAME, key);
@@ -155,7 +159,7 @@ public class ArchiveSteps {
         }
         String pushedBy = exchange.getProperty(PUSHED_BY, String.class);
         exchange.setProperty(ARCHIVED, new Archived(file.archiveKey(), result.bytes(), result.sha256(),
-                pushedBy == null ? "" : ", pushed by " + pushedBy, result.head(), result.jsonProblem()));
+                pushedBy == null ? "" : ", pushed by " + pushedBy, result.head(), result.jsonProblem(), result.whole()));
     }
 
     /** Accepts hex or base64, with or without an "algorithm:" prefix. */

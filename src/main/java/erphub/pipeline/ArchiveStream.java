@@ -18,7 +18,8 @@ import com.fasterxml.jackson.core.async.ByteArrayFeeder;
  * The bytes of a file on their way into the archive, looked at once as they pass: counted, hashed (SHA-256
  * for the ledger, and the upstream's own algorithm when it declares another), stopped the moment they pass the
  * size limit, the first bytes kept for a CSV header check, and fed to a streaming JSON parser when the
- * upstream wants well-formed JSON. Nothing is held whole in memory and nothing is read twice.
+ * upstream wants well-formed JSON. Nothing is read twice, and nothing is held whole in memory but a small file
+ * for the spool its destinations read it from ({@code keepWhole}: its bytes while they stay within that size).
  */
 final class ArchiveStream extends FilterInputStream {
 
@@ -40,7 +41,7 @@ final class ArchiveStream extends FilterInputStream {
     }
 
     /** What the bytes were, computed once when the stream has ended. */
-    record Result(long bytes, String sha256, String declaredAlgorithmHex, byte[] head, String jsonProblem) {
+    record Result(long bytes, String sha256, String declaredAlgorithmHex, byte[] head, String jsonProblem, byte[] whole) {
     }
 
     private final MessageDigest sha256;
@@ -48,12 +49,17 @@ final class ArchiveStream extends FilterInputStream {
     private final long limit;
     private final boolean keepHead;
     private final JsonCheck json;
+    private final int keepWhole;
+    private java.io.ByteArrayOutputStream whole;
     private byte[] head = new byte[0];
     private long count;
     private Result result;
 
-    ArchiveStream(InputStream in, String declaredAlgorithm, long limit, boolean keepHead, JsonFactory jsonOrNull) {
+    ArchiveStream(InputStream in, String declaredAlgorithm, long limit, boolean keepHead, JsonFactory jsonOrNull,
+            int keepWhole) {
         super(in);
+        this.keepWhole = keepWhole;
+        this.whole = keepWhole > 0 ? new java.io.ByteArrayOutputStream(Math.min(keepWhole, 16 * 1024)) : null;
         this.sha256 = digest(SHA_256);
         this.declared = declaredAlgorithm == null || declaredAlgorithm.equalsIgnoreCase(SHA_256) ? null
                 : digest(declaredAlgorithm);
@@ -100,6 +106,13 @@ final class ArchiveStream extends FilterInputStream {
                 json.feed(buf, off, n);
             }
             count += n;
+            if (whole != null) {
+                if (count > keepWhole) {
+                    whole = null; // too large for the spool: streamed only
+                } else {
+                    whole.write(buf, off, n);
+                }
+            }
             if (count > limit) {
                 throw new LimitExceeded(limit);
             }
@@ -122,7 +135,8 @@ final class ArchiveStream extends FilterInputStream {
         if (result == null) {
             HexFormat hex = HexFormat.of();
             result = new Result(count, hex.formatHex(sha256.digest()), declared == null ? null : hex.formatHex(declared.digest()),
-                    head, json == null ? null : json.finish());
+                    head, json == null ? null : json.finish(), whole == null ? null : whole.toByteArray());
+            whole = null;
         }
         return result;
     }

@@ -257,6 +257,12 @@ class FanOutTest {
         try (var walk = Files.walk(sftp.root())) {
             assertEquals(List.of(), walk.filter(p -> p.getFileName().toString().startsWith(".part-")).toList());
         }
+        // The bytes went into the archive once and were never read back from it: the ERP API and SFTP deliveries
+        // (Kafka carries a reference to the archive) read each small file from this node's spool.
+        String m = metrics();
+        assertEquals(0, metric(m, "erphub_archive_reads_total", "source=\"archive\""), "archive reads of a fresh file");
+        assertTrue(metric(m, "erphub_archive_reads_total", "source=\"spool\"") >= 2 * FILES,
+                "spool reads: " + metric(m, "erphub_archive_reads_total", "source=\"spool\""));
         // A consumer polling the folders during the uploads never read a partial file.
         assertTrue(watcher.complete.get() > 0, "the watcher saw files while they were being delivered");
         assertEquals(List.of(), watcher.partial, "files seen before they were complete");
@@ -456,6 +462,7 @@ class FanOutTest {
                 metric(metrics(), "erphub_dead_letters", "destination=\"erp-api\"", "tenant=\"" + t + "\"") == 7));
 
         erp.down(false);
+        double archiveReads = metric(metrics(), "erphub_archive_reads_total", "source=\"archive\"");
         DeadFilter filter = new DeadFilter(null, ExampleUpstreams.PAYROLL, "erp-api", from, null);
         ReplayResult dry = replay.replayMatching(filter, 1000, true, "test", "dry run");
         assertEquals(batch.size(), dry.count());
@@ -465,6 +472,9 @@ class FanOutTest {
                 real.replayed().stream().map(d -> d.fileId() + d.destination()).toList());
 
         awaitAll(batch, FileState.DELIVERED, Duration.ofMinutes(1));
+        // The files had settled (PARTIALLY_DELIVERED) and left the spool: the replay read each one from the archive.
+        assertTrue(metric(metrics(), "erphub_archive_reads_total", "source=\"archive\"") - archiveReads >= batch.size(),
+                "a replay reads the archive");
         Map<String, Received> byKey = uniqueByKey(erp.accepted());
         for (RemoteFile f : batch) {
             assertEquals(ExampleUpstreams.hex("SHA-256", f.content()), byKey.get(idempotencyKey(f, "erp-api")).sha256());
