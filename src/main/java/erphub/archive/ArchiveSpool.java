@@ -14,6 +14,8 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Scheduler;
 
+import io.quarkus.runtime.annotations.RegisterForReflection;
+
 import erphub.config.ErphubConfig;
 import erphub.delivery.Delivery;
 import erphub.pipeline.Archived;
@@ -34,6 +36,7 @@ import io.micrometer.core.instrument.MeterRegistry;
  */
 @ApplicationScoped
 @Named("archiveSpool")
+@RegisterForReflection
 public class ArchiveSpool {
 
     private final Cache<String, byte[]> spool;

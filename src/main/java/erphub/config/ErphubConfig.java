@@ -308,7 +308,6 @@ public interface ErphubConfig {
              * Bytes this node keeps of files it has just archived and not yet delivered everywhere (least recently
              * used go first); 0 turns the spool off and every delivery reads the archive.
              */
-            @WithDefault("64M")
             MemorySize maxBytes();
 
             /** Files up to this size are spooled; larger ones are always streamed from the archive. */
