@@ -106,10 +106,11 @@ class FanOutTest {
      * Its registry names an OpenPGP key that is valid when the registry loads and expires while the class runs: its
      * files must then not go out to SFTP at all (not in plaintext, not to the expired key). The validity starts when
      * the profile is built: long enough for the test servers and the application to start (the registry loads then,
-     * about 20 s in here), short enough that the class's earlier tests (about 55 s) leave little to wait for.
+     * 13 s in here, twice that on a slow machine), short enough that the class's earlier tests (about 50 s from the
+     * profile on) leave nothing to wait for.
      */
     static final String EXPIRING_PGP_TENANT = "umbrella";
-    static final Duration EXPIRING_PGP_VALIDITY = Duration.ofSeconds(65);
+    static final Duration EXPIRING_PGP_VALIDITY = Duration.ofSeconds(45);
     static final String ARCHIVE_KMS_KEY = "arn:aws:kms:eu-central-1:111122223333:key/fan-out-archive";
     /** Every metric name /q/metrics showed during this class's run (a gauge can come and go, like dead letters). */
     static final Set<String> EXPOSED = ConcurrentHashMap.newKeySet();

@@ -177,7 +177,8 @@ class UpstreamResilienceTest {
     @Test
     @Order(3)
     void anUpstreamThatIsDownCostsOneCallPerCoolDownPerTenantAndItsBreakerClosesByItself() {
-        Duration outage = Duration.ofSeconds(20);
+        // Three cool-downs: a breaker that does not hold would let every 1 s tick call (and retry) instead.
+        Duration outage = COOL_DOWN.multipliedBy(3);
         upstream.resetCounts();
         upstream.downFor(outage);
         Instant end = Instant.now().plus(outage);
