@@ -1,9 +1,11 @@
 package erphub.archive;
 
 import java.io.ByteArrayInputStream;
+import java.time.Duration;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
+import jakarta.inject.Inject;
 import jakarta.inject.Named;
 
 import org.apache.camel.Exchange;
@@ -39,18 +41,31 @@ import io.micrometer.core.instrument.MeterRegistry;
 @RegisterForReflection
 public class ArchiveSpool {
 
+    /** Files larger than this are never spooled (at most 64 MiB: one byte array each). */
+    static final long LARGEST_POSSIBLE = 64L << 20;
+
     private final Cache<String, byte[]> spool;
+    private final int largestFile;
     private final Counter fromSpool;
     private final Counter fromArchive;
 
+    @Inject
     public ArchiveSpool(ErphubConfig config, MeterRegistry meters) {
-        ErphubConfig.Archive.Spool settings = config.archive().spool();
-        long maxBytes = settings.maxBytes().asLongValue();
-        this.spool = maxBytes <= 0 ? null
+        this(config.archive().spool().maxBytes().asLongValue(), config.archive().spool().maxFileSize().asLongValue(),
+                config.archive().spool().ttl(), meters);
+    }
+
+    ArchiveSpool(long maxBytes, long maxFileSize, Duration ttl, MeterRegistry meters) {
+        if (maxBytes > 0 && (ttl.isNegative() || ttl.isZero())) {
+            throw new IllegalArgumentException("erphub.archive.spool.ttl must be positive, not " + ttl
+                    + " (erphub.archive.spool.max-bytes=0 turns the spool off)");
+        }
+        this.largestFile = maxBytes <= 0 ? 0 : (int) Math.max(0, Math.min(Math.min(maxFileSize, maxBytes), LARGEST_POSSIBLE));
+        this.spool = largestFile == 0 ? null
                 : Caffeine.newBuilder()
                         .maximumWeight(maxBytes)
                         .<String, byte[]>weigher((key, bytes) -> bytes.length + key.length() + 64)
-                        .expireAfterWrite(settings.ttl())
+                        .expireAfterWrite(ttl)
                         // Expired files leave even when nothing else happens (an idle node gives the memory back).
                         .scheduler(Scheduler.systemScheduler())
                         .build();
@@ -60,6 +75,14 @@ public class ArchiveSpool {
                 .register(meters);
         this.fromArchive = Counter.builder("erphub.archive.reads").tag("source", "archive").description(description)
                 .register(meters);
+    }
+
+    /**
+     * The largest file worth keeping a copy of while it is archived (0: none). A file whose list entry or response
+     * announces more is not copied at all.
+     */
+    public int largestFile() {
+        return largestFile;
     }
 
     /** Route {@code erphub-store}: the file goes to its destinations; a small one's bytes are kept for them. */
@@ -98,5 +121,14 @@ public class ArchiveSpool {
         if (spool != null && delivery != null) {
             spool.invalidate(delivery.getArchiveKey());
         }
+    }
+
+    /** The bytes held now, after pending evictions (tests). */
+    long heldBytes() {
+        if (spool == null) {
+            return 0;
+        }
+        spool.cleanUp();
+        return spool.policy().eviction().orElseThrow().weightedSize().orElseThrow();
     }
 }

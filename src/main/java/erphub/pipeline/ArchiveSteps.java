@@ -22,6 +22,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import erphub.archive.Archive;
 import erphub.archive.ArchiveFailedException;
+import erphub.archive.ArchiveSpool;
 import erphub.config.ErphubConfig;
 import erphub.routing.Failures;
 import erphub.upstream.TransientUpstreamException;
@@ -47,13 +48,11 @@ public class ArchiveSteps {
     private final ObjectMapper json;
     private final Archive archive;
     private final boolean s3;
-    private final int spooled;
+    private final ArchiveSpool spool;
 
-    public ArchiveSteps(UpstreamSpecs specs, ObjectMapper json, ErphubConfig config, Archive archive) {
+    public ArchiveSteps(UpstreamSpecs specs, ObjectMapper json, ErphubConfig config, Archive archive, ArchiveSpool spool) {
         this.specs = specs;
-        ErphubConfig.Archive.Spool spool = config.archive().spool();
-        this.spooled = spool.maxBytes().asLongValue() <= 0 ? 0
-                : (int) Math.min(Math.min(spool.maxFileSize().asLongValue(), spool.maxBytes().asLongValue()), 64L << 20);
+        this.spool = spool;
         this.archive = archive;
         this.json = json;
         this.s3 = config.archive().uri().startsWith("aws2-s3:");
@@ -89,8 +88,13 @@ public class ArchiveSteps {
                     + " bytes");
         }
         UpstreamSpec.FileChecks checks = specs.get(file.upstream()).checks();
+        // A copy for the spool only of a file that may fit: a large one announced as such is not copied at all.
+        int copy = spool.largestFile();
+        if (announced > copy || (file.size() != null && file.size() > copy)) {
+            copy = 0;
+        }
         ArchiveStream stream = new ArchiveStream(exchange.getIn().getBody(InputStream.class), file.checksumAlgorithm(),
-                file.maxFileSize(), !checks.csvHeader().isEmpty(), checks.json() ? json.getFactory() : null, spooled);
+                file.maxFileSize(), !checks.csvHeader().isEmpty(), checks.json() ? json.getFactory() : null, copy);
         exchange.setProperty(STREAM, stream);
         String key = file.archiveKey();
         exchange.getIn().setHeader(Exchange.FILE_NAME, key);
