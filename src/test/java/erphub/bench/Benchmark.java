@@ -53,6 +53,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
 import erphub.testing.ErpApiResource;
+import erphub.testing.LatencyProxy;
 import erphub.testing.PackagedApp;
 import erphub.testing.PayrollFileServer;
 import erphub.testing.ProdEnvironment;
@@ -90,13 +91,20 @@ class Benchmark {
     private static final List<String> SYSTEMS = List.of("erphub", "legacy", "raw");
     private static final String HEAP = "-Xmx512m";
     private static final int RAW_WORKERS = 16;
+    /** Files per tenant the legacy pattern moves in workload (d): 250 in all, about four minutes at its pace. */
+    private static final int LEGACY_SAMPLE = Integer.getInteger("bench.legacy.sample", 5);
 
     /**
      * A workload: tenants × files of a size, or (upstreams > 0) tenants × upstreams polls with nothing new; run
      * {@code rounds} times, each system's median round counting (c lasts about ten seconds: one round of it varied
-     * by a quarter between runs of the same code).
+     * by a quarter between runs of the same code). {@code roundTripMillis} > 0 puts a {@link LatencyProxy} with that
+     * round trip in front of the upstream, the token server, the ERP API and the SFTP server (not S3, Kafka or the
+     * database: erphub's own infrastructure sits next to it). {@code legacyFilesPerTenant} > 0 lets the legacy
+     * pattern move only that many of each tenant's files: its items/s is a steady rate, one file after the other,
+     * and the whole workload would take it most of an hour.
      */
-    record Workload(String id, String title, int tenants, int filesPerTenant, long fileSize, int upstreams, int rounds) {
+    record Workload(String id, String title, int tenants, int filesPerTenant, long fileSize, int upstreams, int rounds,
+            int roundTripMillis, int legacyFilesPerTenant) {
         List<String> tenantIds() {
             return java.util.stream.IntStream.rangeClosed(1, tenants).mapToObj(i -> String.format("%s%03d", id, i)).toList();
         }
@@ -104,16 +112,26 @@ class Benchmark {
         long items() {
             return upstreams > 0 ? (long) tenants * upstreams : (long) tenants * filesPerTenant;
         }
+
+        /** The workload as {@code system} runs it (the legacy pattern's sample, see above). */
+        Workload of(String system) {
+            return "legacy".equals(system) && legacyFilesPerTenant > 0
+                    ? new Workload(id, title, tenants, legacyFilesPerTenant, fileSize, upstreams, rounds, roundTripMillis, 0)
+                    : this;
+        }
     }
 
     /** {@code -Dbench.quick=true}: the same workloads, small, to try the harness itself in a minute or two. */
     static final List<Workload> WORKLOADS = Boolean.getBoolean("bench.quick")
-            ? List.of(new Workload("a", "quick: 50 files of 10 KiB, 5 tenants", 5, Integer.getInteger("bench.quick.files", 10), 10 * 1024, 0, 1),
-                    new Workload("b", "quick: 2 files of 5 MiB", 2, 1, 5L << 20, 0, 1),
-                    new Workload("c", "quick: poll of 60 pairs", 10, 0, 0, 6, 2))
-            : List.of(new Workload("a", "5,000 files of 10 KiB, 50 tenants", 50, 100, 10 * 1024, 0, 1),
-                    new Workload("b", "20 files of 50 MiB", 4, 5, 50L << 20, 0, 1),
-                    new Workload("c", "poll of 12,000 (tenant, upstream) pairs, nothing new", 200, 0, 0, 60, 3));
+            ? List.of(new Workload("a", "quick: 50 files of 10 KiB, 5 tenants", 5, Integer.getInteger("bench.quick.files", 10), 10 * 1024, 0, 1, 0, 0),
+                    new Workload("b", "quick: 2 files of 5 MiB", 2, 1, 5L << 20, 0, 1, 0, 0),
+                    new Workload("c", "quick: poll of 60 pairs", 10, 0, 0, 6, 2, 0, 0),
+                    new Workload("d", "quick: (a) with 20 ms more per round trip", 5, Integer.getInteger("bench.quick.files", 10), 10 * 1024, 0, 1, 20, 2))
+            : List.of(new Workload("a", "5,000 files of 10 KiB, 50 tenants", 50, 100, 10 * 1024, 0, 1, 0, 0),
+                    new Workload("b", "20 files of 50 MiB", 4, 5, 50L << 20, 0, 1, 0, 0),
+                    new Workload("c", "poll of 12,000 (tenant, upstream) pairs, nothing new", 200, 0, 0, 60, 3, 0, 0),
+                    new Workload("d", "(a) over a WAN: 20 ms more per round trip to the upstream, token server, ERP API"
+                            + " and SFTP server", 50, 100, 10 * 1024, 0, 1, 20, LEGACY_SAMPLE));
 
     /** One system's figures for one workload. */
     record Figures(String workload, String system, long items, long bytes, double wallSeconds, double p50Millis,
@@ -162,7 +180,7 @@ class Benchmark {
         List<Figures> runs = new ArrayList<>();
         // -Dbench.workloads=a,b -Dbench.systems=erphub,raw: a part of the benchmark, reported with the ratios it has
         // (to benchmark-partial.json, so the whole benchmark's figures stay).
-        List<String> onlyWorkloads = List.of(System.getProperty("bench.workloads", "a,b,c").split(","));
+        List<String> onlyWorkloads = List.of(System.getProperty("bench.workloads", "a,b,c,d").split(","));
         List<String> onlySystems = List.of(System.getProperty("bench.systems", String.join(",", SYSTEMS)).split(","));
         List<Figures> rounds = new ArrayList<>();
         for (Workload w : WORKLOADS) {
@@ -195,9 +213,11 @@ class Benchmark {
         report(runs, rounds, minutes, runs.size() < WORKLOADS.size() * SYSTEMS.size());
     }
 
-    private Figures run(Workload w, String system, int round) throws Exception {
+    private Figures run(Workload all, String system, int round) throws Exception {
+        Workload w = all.of(system);
         String name = w.id() + "-" + system + (round > 1 ? "-r" + round : "");
         Path runDir = Files.createDirectories(work.resolve(name));
+        List<LatencyProxy> proxies = new ArrayList<>();
         try (PayrollFileServer upstream = new PayrollFileServer()) {
             Map<String, String> expected = new HashMap<>(); // file name -> sha256
             for (String tenant : w.tenantIds()) {
@@ -214,10 +234,16 @@ class Benchmark {
             String filesTopic = "bench-" + name + "-files";
             createTopics(Map.of(filesTopic, 1, "bench-" + name + "-intake", 8, "bench-" + name + "-events", 1));
             drainTokenRequests();
-            Destinations destinations = new Destinations(upstream, sftp, bucket, filesTopic);
+            Endpoints endpoints = w.roundTripMillis() == 0 ? Endpoints.direct(upstream, sftp)
+                    : Endpoints.behind(upstream, sftp, Duration.ofMillis(w.roundTripMillis()), runDir, proxies);
+            Destinations destinations = new Destinations(upstream, sftp, bucket, filesTopic, endpoints);
             Figures f = "erphub".equals(system)
                     ? erphub(w, name, runDir, destinations, expected)
                     : baseline(w, system, runDir, destinations, expected);
+            if (!proxies.isEmpty()) {
+                System.out.println("[bench] " + name + " through " + proxies.stream().map(p -> p + ": "
+                        + p.connections() + " connections").toList());
+            }
             if (w.upstreams() == 0) {
                 verify(name, destinations, expected);
             }
@@ -225,11 +251,48 @@ class Benchmark {
             deleteTree(runDir.resolve("sftp"));
             deleteTree(s3Store.resolve(bucket));
             return f;
+        } finally {
+            proxies.forEach(LatencyProxy::close);
         }
     }
 
     private record Destinations(PayrollFileServer upstream, SftpServerResource.SftpServer sftp, String bucket,
-            String filesTopic) {
+            String filesTopic, Endpoints endpoints) {
+    }
+
+    /**
+     * Where a system finds the servers a WAN would separate it from: the servers themselves, or {@link LatencyProxy}s
+     * in front of each (the SFTP server's known_hosts entry then names the proxy's port, the same host key).
+     */
+    private record Endpoints(String upstreamUrl, String upstreamTokenUrl, String erpUrl, String erpTokenUrl,
+            int sftpPort, Path sftpKnownHosts) {
+
+        static Endpoints direct(PayrollFileServer upstream, SftpServerResource.SftpServer sftp) {
+            return new Endpoints(upstream.baseUrl(), oauth2.tokenEndpointUrl("upstream").toString(), erp.api().baseUrl(),
+                    oauth2.tokenEndpointUrl("erp").toString(), sftp.port(), sftp.knownHosts());
+        }
+
+        static Endpoints behind(PayrollFileServer upstream, SftpServerResource.SftpServer sftp, Duration roundTrip,
+                Path runDir, List<LatencyProxy> proxies) throws IOException {
+            Endpoints direct = direct(upstream, sftp);
+            LatencyProxy up = proxy("upstream", direct.upstreamUrl(), roundTrip, proxies);
+            LatencyProxy tokens = proxy("tokens", direct.upstreamTokenUrl(), roundTrip, proxies);
+            LatencyProxy erpApi = proxy("erp", direct.erpUrl(), roundTrip, proxies);
+            LatencyProxy drop = new LatencyProxy("sftp", sftp.port(), roundTrip);
+            proxies.add(drop);
+            Path knownHosts = runDir.resolve("known_hosts_behind_proxy");
+            Files.writeString(knownHosts, Files.readString(sftp.knownHosts())
+                    .replace("]:" + sftp.port() + " ", "]:" + drop.port() + " "));
+            return new Endpoints(up.url(direct.upstreamUrl()), tokens.url(direct.upstreamTokenUrl()),
+                    erpApi.url(direct.erpUrl()), tokens.url(direct.erpTokenUrl()), drop.port(), knownHosts);
+        }
+
+        private static LatencyProxy proxy(String name, String url, Duration roundTrip, List<LatencyProxy> proxies)
+                throws IOException {
+            LatencyProxy p = new LatencyProxy(name, URI.create(url).getPort(), roundTrip);
+            proxies.add(p);
+            return p;
+        }
     }
 
     // ------------------------------------------------------------------------------------------------ erphub
@@ -244,7 +307,8 @@ class Benchmark {
             for (int u = 1; u <= w.upstreams(); u++) {
                 String id = String.format("bench-u%02d", u);
                 upstreams.add(id);
-                Files.writeString(routes.resolve(id + ".yaml"), operatorRoute(id, d.upstream().baseUrl()));
+                Files.writeString(routes.resolve(id + ".yaml"), operatorRoute(id, d.endpoints().upstreamUrl(),
+                        d.endpoints().upstreamTokenUrl()));
             }
         } else {
             upstreams.add("payroll-exports");
@@ -255,11 +319,14 @@ class Benchmark {
             upstreams.forEach(u -> subscriptions.put(u, "payroll"));
             registry.tenant(tenant, subscriptions).client(tenant + "-erp", "bench-" + tenant + "-erp");
         }
+        Endpoints e = d.endpoints();
         ProdEnvironment prod = ProdEnvironment.of(new ProdEnvironment.Servers(dbUrl, bootstrap, "bench-" + name, s3Config,
-                d.bucket(), d.sftp(), erp.api().baseUrl(), oauth2.tokenEndpointUrl("erp").toString(),
-                d.upstream().baseUrl(), oauth2.tokenEndpointUrl("upstream").toString()), registry, "bench-" + name, runDir);
+                d.bucket(), d.sftp(), e.erpUrl(), e.erpTokenUrl(), e.upstreamUrl(), e.upstreamTokenUrl()), registry,
+                "bench-" + name, runDir);
         Map<String, String> props = new HashMap<>(prod.properties());
-        Map<String, String> env = prod.environment();
+        Map<String, String> env = new HashMap<>(prod.environment());
+        env.put("ERPHUB_SFTP_PORT", String.valueOf(e.sftpPort()));
+        env.put("ERPHUB_SFTP_KNOWN_HOSTS", e.sftpKnownHosts().toString());
         int jolokia = TestServers.freePort();
         props.put("erphub.jolokia.enabled", "true");
         props.put("quarkus.camel.jolokia.server.port", String.valueOf(jolokia));
@@ -443,8 +510,8 @@ class Benchmark {
     }
 
     /** A benchmark upstream (workload c): the payroll format, polled every 5 s. */
-    private static String operatorRoute(String id, String baseUrl) {
-        return PayrollFileServer.operatorRoute(id, 5000, baseUrl, oauth2.tokenEndpointUrl("upstream").toString(),
+    private static String operatorRoute(String id, String baseUrl, String tokenUrl) {
+        return PayrollFileServer.operatorRoute(id, 5000, baseUrl, tokenUrl,
                 "payroll", "erp-api,sftp,kafka", "/imports/payroll/{tenant}");
     }
 
@@ -463,19 +530,19 @@ class Benchmark {
             settings.setProperty("upstreams", String.valueOf(w.upstreams()));
         }
         settings.setProperty("workers", String.valueOf(RAW_WORKERS));
-        settings.setProperty("token-url", oauth2.tokenEndpointUrl("upstream").toString());
-        settings.setProperty("upstream.base-url", d.upstream().baseUrl());
-        settings.setProperty("erp.base-url", erp.api().baseUrl());
+        settings.setProperty("token-url", d.endpoints().upstreamTokenUrl());
+        settings.setProperty("upstream.base-url", d.endpoints().upstreamUrl());
+        settings.setProperty("erp.base-url", d.endpoints().erpUrl());
         settings.setProperty("s3.endpoint", s3Config.get("test.s3.endpoint"));
         settings.setProperty("s3.region", s3Config.get("test.s3.region"));
         settings.setProperty("s3.access-key", s3Config.get("test.s3.access-key"));
         settings.setProperty("s3.secret-key", s3Config.get("test.s3.secret-key"));
         settings.setProperty("s3.bucket", d.bucket());
         settings.setProperty("sftp.host", TestServers.LOOPBACK);
-        settings.setProperty("sftp.port", String.valueOf(d.sftp().port()));
+        settings.setProperty("sftp.port", String.valueOf(d.endpoints().sftpPort()));
         settings.setProperty("sftp.username", SftpServerResource.USER);
         settings.setProperty("sftp.password", SftpServerResource.PASSWORD);
-        settings.setProperty("sftp.known-hosts", d.sftp().knownHosts().toString());
+        settings.setProperty("sftp.known-hosts", d.endpoints().sftpKnownHosts().toString());
         settings.setProperty("kafka.bootstrap-servers", bootstrap);
         settings.setProperty("kafka.topic", d.filesTopic());
         Path file = runDir.resolve("baseline.properties");
@@ -613,7 +680,7 @@ class Benchmark {
 
         Map<String, Object> doc = new LinkedHashMap<>();
         doc.put("command", "./mvnw -Pbench verify" + (partial ? " -Dbench.workloads=" + System.getProperty(
-                "bench.workloads", "a,b,c") + " -Dbench.systems=" + System.getProperty("bench.systems",
+                "bench.workloads", "a,b,c,d") + " -Dbench.systems=" + System.getProperty("bench.systems",
                 String.join(",", SYSTEMS)) : ""));
         doc.put("date", Instant.now().toString());
         doc.put("machine", Map.of(
