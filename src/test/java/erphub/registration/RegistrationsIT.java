@@ -21,6 +21,7 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 import erphub.testing.PackagedApp;
+import erphub.testing.PackagedAppTest;
 import erphub.testing.PayrollFileServer;
 import erphub.testing.TestServers;
 import erphub.testing.TestTenants;
@@ -34,6 +35,7 @@ import no.nav.security.mock.oauth2.MockOAuth2Server;
  * store: every event of the window arrives, in one batch, once, signed. The events were rows before the kill; the
  * batch is closed and sent by the next run.
  */
+@PackagedAppTest
 class RegistrationsIT {
 
     static final String ISSUER = "erphub";

@@ -24,12 +24,14 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 import erphub.testing.KafkaBrokerResource;
 import erphub.testing.PackagedApp;
+import erphub.testing.PackagedAppTest;
 import erphub.testing.PostgresResource;
 import erphub.testing.S3ServerResource;
 import erphub.testing.TestServers;
 import io.restassured.path.json.JsonPath;
 
 /** The one packaged jar serves both profiles: the embedded default, and prod configured by environment. */
+@PackagedAppTest
 class ProfilesIT {
 
     @Test

@@ -42,6 +42,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import erphub.testing.PackagedApp;
+import erphub.testing.PackagedAppTest;
 import erphub.testing.SftpServerResource;
 import erphub.testing.TestServers;
 import io.restassured.path.json.JsonPath;
@@ -54,6 +55,7 @@ import io.restassured.path.json.JsonPath;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@PackagedAppTest
 class SandboxIT {
 
     private Path data;
