@@ -20,10 +20,10 @@ import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
+import erphub.testing.BesideTheApplication;
 import erphub.testing.ErpApiResource;
 import erphub.testing.KeycloakServer;
 import erphub.testing.PackagedApp;
-import erphub.testing.PackagedAppTest;
 import erphub.testing.PayrollFileServer;
 import erphub.testing.TestServers;
 import erphub.testing.TestTenants;
@@ -38,7 +38,7 @@ import io.restassured.path.json.JsonPath;
  * ERP's client credentials per tenant, and the management API's callers (an admin, and acme's portal scoped to acme by
  * a hardcoded tenant claim). Then the fourth path, "is the backlog done?", on the summary.
  */
-@PackagedAppTest
+@BesideTheApplication
 class KeycloakIT {
 
     /**

@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 
-import erphub.testing.PackagedAppTest;
+import erphub.testing.BesideTheApplication;
 import erphub.testing.TestServers;
 
 /**
@@ -21,7 +21,7 @@ import erphub.testing.TestServers;
  * their configuration. It prints each problem as file:line: message and exits 1, or exits 0 for good files, and starts
  * nothing of erphub on the way (no HTTP server, no state store, no routes).
  */
-@PackagedAppTest
+@BesideTheApplication
 class OperatorFilesCheckIT {
 
     @Test

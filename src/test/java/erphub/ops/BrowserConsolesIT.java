@@ -45,8 +45,8 @@ import org.openqa.selenium.logging.LoggingPreferences;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
+import erphub.testing.BesideTheApplication;
 import erphub.testing.PackagedApp;
-import erphub.testing.PackagedAppTest;
 import erphub.testing.TestServers;
 import io.restassured.path.json.JsonPath;
 
@@ -57,7 +57,7 @@ import io.restassured.path.json.JsonPath;
  * route that Jolokia reports. The picture is saved as {@code target/hawtio/camel-routes.png}.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-@PackagedAppTest
+@BesideTheApplication
 class BrowserConsolesIT {
 
     private static final Path CHROMEDRIVER = Path.of(System.getProperty("test.chromedriver", "/usr/bin/chromedriver"));

@@ -27,8 +27,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import erphub.testing.BesideTheApplication;
 import erphub.testing.PackagedApp;
-import erphub.testing.PackagedAppTest;
 import erphub.testing.PayrollFileServer;
 import erphub.testing.PayrollFileServer.GeneratedFile;
 import erphub.testing.PostgresResource;
@@ -40,7 +40,7 @@ import no.nav.security.mock.oauth2.MockOAuth2Server;
  * The packaged jar moving files between real servers the way it runs in production: a file three times the heap
  * (384 MiB through 128 MiB), a crash in the middle of a run, and two instances sharing one PostgreSQL (and its polls).
  */
-@PackagedAppTest
+@BesideTheApplication
 class PipelineIT {
 
     private PayrollFileServer upstream;

@@ -20,8 +20,8 @@ import java.util.Set;
 
 import org.junit.jupiter.api.Test;
 
+import erphub.testing.BesideTheApplication;
 import erphub.testing.PackagedApp;
-import erphub.testing.PackagedAppTest;
 import erphub.testing.PayrollFileServer;
 import erphub.testing.TestServers;
 import erphub.testing.TestTenants;
@@ -35,7 +35,7 @@ import no.nav.security.mock.oauth2.MockOAuth2Server;
  * store: every event of the window arrives, in one batch, once, signed. The events were rows before the kill; the
  * batch is closed and sent by the next run.
  */
-@PackagedAppTest
+@BesideTheApplication
 class RegistrationsIT {
 
     static final String ISSUER = "erphub";

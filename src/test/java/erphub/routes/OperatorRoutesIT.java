@@ -26,15 +26,15 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import erphub.testing.BesideTheApplication;
 import erphub.testing.PackagedApp;
-import erphub.testing.PackagedAppTest;
 import erphub.testing.TestServers;
 
 /**
  * Operator routes against the packaged jar, started with {@code java -jar} as an operator would:
  * a YAML file dropped into {@code config/routes/} runs after a restart, without a rebuild.
  */
-@PackagedAppTest
+@BesideTheApplication
 class OperatorRoutesIT {
 
     private static final Duration START = Duration.ofSeconds(60);

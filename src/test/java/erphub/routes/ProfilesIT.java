@@ -22,16 +22,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+import erphub.testing.BesideTheApplication;
 import erphub.testing.KafkaBrokerResource;
 import erphub.testing.PackagedApp;
-import erphub.testing.PackagedAppTest;
 import erphub.testing.PostgresResource;
 import erphub.testing.S3ServerResource;
 import erphub.testing.TestServers;
 import io.restassured.path.json.JsonPath;
 
 /** The one packaged jar serves both profiles: the embedded default, and prod configured by environment. */
-@PackagedAppTest
+@BesideTheApplication
 class ProfilesIT {
 
     @Test

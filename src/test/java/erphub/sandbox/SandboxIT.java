@@ -41,8 +41,8 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+import erphub.testing.BesideTheApplication;
 import erphub.testing.PackagedApp;
-import erphub.testing.PackagedAppTest;
 import erphub.testing.SftpServerResource;
 import erphub.testing.TestServers;
 import io.restassured.path.json.JsonPath;
@@ -55,7 +55,7 @@ import io.restassured.path.json.JsonPath;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-@PackagedAppTest
+@BesideTheApplication
 class SandboxIT {
 
     private Path data;

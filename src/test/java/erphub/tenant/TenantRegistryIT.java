@@ -16,8 +16,8 @@ import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
+import erphub.testing.BesideTheApplication;
 import erphub.testing.PackagedApp;
-import erphub.testing.PackagedAppTest;
 import erphub.testing.TestServers;
 
 /**
@@ -25,7 +25,7 @@ import erphub.testing.TestServers;
  * working directory, credentials from environment variables. A registry with mistakes stops start-up with all
  * of them listed; a registry fixed while erphub runs is applied without a restart.
  */
-@PackagedAppTest
+@BesideTheApplication
 class TenantRegistryIT {
 
     private static final Duration START = Duration.ofSeconds(60);

@@ -1,0 +1,35 @@
+package erphub.testing;
+
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+import java.util.Set;
+
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
+import org.junit.jupiter.api.parallel.ResourceLocksProvider;
+
+/**
+ * A test class that needs no {@code @QuarkusTest} application: the packaged-jar tests ({@link PackagedApp}, which run
+ * erphub in processes of their own) and unit tests that take seconds. Such a class runs on a thread of its own beside
+ * the {@code @QuarkusTest} classes (JUnit's parallel execution, enabled in pom.xml), which run one after another in
+ * one thread, as Quarkus needs, and leave about 40 % of two cores idle while they wait for their applications
+ * (docs/testing.md, "How long the suite takes"). Its own methods still run one after another, in order: the class
+ * holds a lock no other class takes, and JUnit runs the children of a locked class in its thread.
+ */
+@Target(ElementType.TYPE)
+@Retention(RetentionPolicy.RUNTIME)
+@Execution(ExecutionMode.CONCURRENT)
+@ResourceLock(providers = BesideTheApplication.OwnLock.class)
+public @interface BesideTheApplication {
+
+    /** A read-write lock named after the class: uncontended, it only keeps the class's methods sequential. */
+    final class OwnLock implements ResourceLocksProvider {
+        @Override
+        public Set<Lock> provideForClass(Class<?> testClass) {
+            return Set.of(new Lock("erphub.beside-the-application." + testClass.getName()));
+        }
+    }
+}
