@@ -28,8 +28,6 @@ import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.ServerSideEncryption;
 import software.amazon.awssdk.services.s3.model.ServerSideEncryptionRule;
 
-import erphub.testing.BesideTheApplication;
-
 /**
  * Server-side encryption of the S3 archive against a real S3-compatible server (s3proxy 4.1, which keeps each
  * object's encryption and answers it on HEAD, like S3). The bucket's own default is SSE-KMS with another key, so an
@@ -37,7 +35,6 @@ import erphub.testing.BesideTheApplication;
  * Camel's aws2-s3 component is configured the way {@link ArchiveEncryption} configures it in the application
  * (FanOutTest shows it there: every archived file of its run is SSE-KMS with the configured key).
  */
-@BesideTheApplication
 class ArchiveEncryptionTest {
 
     static final String BUCKET = "erphub-sse-test";

@@ -22,7 +22,6 @@ import org.bouncycastle.openpgp.PGPException;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import erphub.testing.BesideTheApplication;
 import erphub.testing.PgpTestKeys;
 import erphub.testing.PgpTestKeys.Decrypted;
 import erphub.testing.PgpTestKeys.TestKey;
@@ -32,7 +31,6 @@ import erphub.testing.PgpTestKeys.TestKey;
  * decrypts to the same bytes (integrity-checked), streamed at any size; keys that cannot be used are refused with the
  * reason and without repeating them.
  */
-@BesideTheApplication
 class PgpEncryptionTest {
 
     static TestKey recipient;

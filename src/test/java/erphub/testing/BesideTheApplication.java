@@ -12,12 +12,12 @@ import org.junit.jupiter.api.parallel.ResourceLock;
 import org.junit.jupiter.api.parallel.ResourceLocksProvider;
 
 /**
- * A test class that needs no {@code @QuarkusTest} application: the packaged-jar tests ({@link PackagedApp}, which run
- * erphub in processes of their own) and unit tests that take seconds. Such a class runs on a thread of its own beside
- * the {@code @QuarkusTest} classes (JUnit's parallel execution, enabled in pom.xml), which run one after another in
- * one thread, as Quarkus needs, and leave about 40 % of two cores idle while they wait for their applications
- * (docs/testing.md, "How long the suite takes"). Its own methods still run one after another, in order: the class
- * holds a lock no other class takes, and JUnit runs the children of a locked class in its thread.
+ * A test class that runs erphub as the packaged application ({@link PackagedApp}, in processes of its own) and needs
+ * no {@code @QuarkusTest} application. Such a class runs on a thread of its own beside the {@code @QuarkusTest}
+ * classes (JUnit's parallel execution, enabled in pom.xml), which run one after another in one thread, as Quarkus
+ * needs, and left about 40 % of two cores idle while they waited for their applications (docs/testing.md, "How long
+ * the suite takes"). Its own methods still run one after another, in order: the class holds a lock no other class
+ * takes, and JUnit runs the children of a locked class in its thread.
  */
 @Target(ElementType.TYPE)
 @Retention(RetentionPolicy.RUNTIME)
