@@ -296,8 +296,11 @@ class SandboxIT {
                     .getList("items").size() > delivered);
             JsonPath one = api(app, again, "/api/files/" + firstFile);
             assertEquals(historyBefore, one.getList("history").size(), "no new transition for a delivered file");
+            // At most once: erphub goes on delivering while this looks, and an import in progress has its key's
+            // folder but not yet its file (a CI run caught one with the packaged-jar tests beside the others).
             try (Stream<Path> keys = Files.list(data.resolve("sandbox/erp"))) {
-                assertTrue(keys.allMatch(k -> count(k) == 1), "each idempotency key imported once");
+                List<Path> twice = keys.filter(k -> count(k) > 1).toList();
+                assertTrue(twice.isEmpty(), "each idempotency key imported at most once: " + twice);
             }
             assertTrue(count(data.resolve("sandbox/erp")) >= erpImports);
         } finally {
