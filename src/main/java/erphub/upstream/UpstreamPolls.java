@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.Date;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -104,9 +105,9 @@ public class UpstreamPolls {
      * tick). Each tick starts one tenant further along, so the one call a half-open circuit lets through (and the
      * first slot of every tick) goes to each tenant in turn.
      */
-    public List<String> tenants(Exchange exchange) {
+    public Iterator<String> tenants(Exchange exchange) {
         if (!serving) {
-            return List.of(); // the HTTP server does not listen yet: its sandbox token endpoint would refuse us
+            return Collections.emptyIterator(); // the HTTP server does not listen yet: its sandbox token endpoint would refuse us
         }
         String upstream = upstream(exchange);
         List<String> subscribed = new ArrayList<>(tenants.tenantsOf(upstream));
@@ -114,7 +115,30 @@ public class UpstreamPolls {
             int tick = ticks.computeIfAbsent(upstream, u -> new AtomicInteger()).getAndIncrement();
             Collections.rotate(subscribed, -Math.floorMod(tick, subscribed.size()));
         }
-        return leases.acquire(upstream, subscribed, leaseUntil(exchange.getProperty(NEXT_POLL, Date.class), Instant.now()));
+        List<String> polled = leases.acquire(upstream, subscribed, leaseUntil(exchange.getProperty(NEXT_POLL, Date.class), Instant.now()));
+        return whileStarted(polled.iterator(), exchange.getContext());
+    }
+
+    /**
+     * The tenants one after another until erphub stops: the split asks for the next tenant only when the last one is
+     * done, and once Camel is stopping every step of the route refuses to run (one ERROR per tenant left). The tenants
+     * not reached wait for the next poll; the stop hands their poll leases back.
+     */
+    static Iterator<String> whileStarted(Iterator<String> tenants, org.apache.camel.CamelContext camel) {
+        return new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return camel.isStarted() && tenants.hasNext();
+            }
+
+            @Override
+            public String next() {
+                if (!hasNext()) {
+                    throw new java.util.NoSuchElementException();
+                }
+                return tenants.next();
+            }
+        };
     }
 
     /**

@@ -152,8 +152,13 @@ class PipelineIT {
         try {
             Path work = TestServers.scratchDir("graceful-");
             Path archive = work.resolve("data/archive/stop/payroll-exports");
-            // A 10-minute lease: without the release the restarted node would wait that long.
-            Map<String, String> config = tenantConfig(List.of("stop"), onPostgres(url, Map.of("erphub.state.claim-lease", "PT10M")));
+            // A 10-minute lease: without the release the restarted node would wait that long. Ten tenants with
+            // nothing to list come after "stop" in the poll, the first of them answering slowly: the stop comes while
+            // the poll is still going through its tenants.
+            List<String> tenants = new java.util.ArrayList<>(List.of("stop"));
+            java.util.stream.IntStream.rangeClosed(1, 10).forEach(i -> tenants.add(String.format("then-%02d", i)));
+            upstream.slowNextList("then-01", Duration.ofSeconds(5));
+            Map<String, String> config = tenantConfig(tenants, onPostgres(url, Map.of("erphub.state.claim-lease", "PT10M")));
             try (PackagedApp app = PackagedApp.start(work, config)) {
                 app.awaitReady(Duration.ofSeconds(60));
                 await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
@@ -161,6 +166,10 @@ class PipelineIT {
                 app.close();
                 // Mid-listing: the listing ends at the stop, instead of hanging until the shutdown timeout (15 s).
                 assertFalse(app.output().contains("Timeout occurred during graceful shutdown"), app.output());
+                // And the tenants after it are not polled into the stopping application: Camel refuses every step
+                // once it stops, so the tenant in progress may fail, but not each tenant left (11 failures before).
+                long refused = app.output().lines().filter(l -> l.contains("Failed delivery for")).count();
+                assertTrue(refused <= 1, refused + " tenants' polls refused by the stopping application:\n" + app.output());
             }
             try (Connection c = DriverManager.getConnection(url, "postgres", "")) {
                 assertEquals(0, single(c, "SELECT COUNT(*) FROM file_version WHERE state IN ('DISCOVERED', 'DOWNLOADED')"
