@@ -39,12 +39,71 @@ public final class TestServers {
         return command;
     }
 
+    /**
+     * A loopback port nothing listens on, and that no other call of this JVM has handed out. It comes from below the
+     * kernel's ephemeral range ({@code net.ipv4.ip_local_port_range}): a port from {@code bind(0)} is an ephemeral one,
+     * which any outgoing connection of any process may take as its local port between this call and the server's
+     * bind (Keycloak binds ~10 s later, and the suite runs classes side by side: CI lost a run to
+     * "Port already bound: 32803"). Ports are handed out in turn from a random start, so two calls never collide.
+     */
     public static int freePort() {
-        try (ServerSocket s = new ServerSocket(0, 0, java.net.InetAddress.getByName(LOOPBACK))) {
+        synchronized (PORTS) {
+            for (int tries = 0; tries < PORTS.span; tries++) {
+                int port = PORTS.next();
+                if (listenable(port)) {
+                    return port;
+                }
+            }
+        }
+        throw new IllegalStateException("no free loopback port in " + PORTS);
+    }
+
+    private static boolean listenable(int port) {
+        try (ServerSocket s = new ServerSocket()) {
             s.setReuseAddress(true);
-            return s.getLocalPort();
+            s.bind(new InetSocketAddress(java.net.InetAddress.getByName(LOOPBACK), port), 0);
+            return true;
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            return false;
+        }
+    }
+
+    private static final PortRange PORTS = PortRange.belowEphemeral();
+
+    /** The ports {@link #freePort()} hands out in turn: from 10000 to just below the ephemeral range. */
+    private static final class PortRange {
+        private final int first;
+        private final int span;
+        private int offset;
+
+        private PortRange(int first, int last) {
+            this.first = first;
+            this.span = last - first + 1;
+            this.offset = java.util.concurrent.ThreadLocalRandom.current().nextInt(span);
+        }
+
+        /** Linux says its ephemeral range in /proc; elsewhere (macOS, Windows) it starts at 49152. */
+        static PortRange belowEphemeral() {
+            int ephemeralFirst = 49152;
+            try {
+                String range = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).strip();
+                ephemeralFirst = Integer.parseInt(range.split("\\s+")[0]);
+            } catch (IOException | RuntimeException e) {
+                // not Linux: the IANA default above
+            }
+            int last = Math.max(ephemeralFirst - 1, 20000);
+            return new PortRange(10000, Math.min(last, 65535));
+        }
+
+        int next() {
+            int port = first + offset;
+            offset = (offset + 1) % span;
+            return port;
+        }
+
+        @Override
+        public String toString() {
+            return first + "-" + (first + span - 1);
         }
     }
 
