@@ -278,6 +278,13 @@ public interface ErphubConfig {
         @WithDefault("100000")
         int maxPagesPerPoll();
 
+        /**
+         * Tenants an upstream's poll lists at once: a far upstream's round trips for 200 tenants overlap instead of
+         * adding up (a thread each, from a pool shared by all upstreams). 1 lists one tenant after the other.
+         */
+        @WithDefault("8")
+        int listingConcurrency();
+
         /** Capacity of the in-process hand-off queue (embedded default); a full queue holds the poll back. */
         @WithDefault("10000")
         int queueSize();

@@ -11,15 +11,19 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.event.ObservesAsync;
 import jakarta.inject.Named;
 
+import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
+import org.apache.camel.ServiceStatus;
 import org.jboss.logging.Logger;
 
+import erphub.config.ErphubConfig;
 import erphub.routing.FileLogContext;
 import erphub.state.PollLeases;
 import erphub.state.PollStateStore;
@@ -50,6 +54,8 @@ public class UpstreamPolls {
     static final Duration LEASE_MARGIN = Duration.ofSeconds(10);
     /** Files claimed by the tenant's listing so far: one counter object, shared by the split's copies. */
     public static final String CLAIMED = "erphubPollClaimed";
+    /** The poll's tenants ({@link PollTenants}): the split's copies hand their slots back to it. */
+    static final String POLL = "erphubPollTenants";
 
     private final TenantDirectory tenants;
     private final UpstreamSpecs specs;
@@ -57,6 +63,7 @@ public class UpstreamPolls {
     private final PollStateStore polls;
     private final PollLeases leases;
     private final MeterRegistry meters;
+    private final int listingConcurrency;
     /** The latest poll outcome per "upstream/tenant", kept in memory so health never queries a database. */
     private final Map<String, LastPoll> lastPolls = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> ticks = new ConcurrentHashMap<>();
@@ -70,13 +77,14 @@ public class UpstreamPolls {
     }
 
     public UpstreamPolls(TenantDirectory tenants, UpstreamSpecs specs, UpstreamListing listing, PollStateStore polls,
-            PollLeases leases, MeterRegistry meters) {
+            PollLeases leases, MeterRegistry meters, ErphubConfig config) {
         this.tenants = tenants;
         this.specs = specs;
         this.listing = listing;
         this.polls = polls;
         this.leases = leases;
         this.meters = meters;
+        this.listingConcurrency = config.intake().listingConcurrency();
     }
 
     /**
@@ -103,7 +111,8 @@ public class UpstreamPolls {
      * The tenants this tick polls: enabled and subscribed now, and not polled by another replica (each pair is listed
      * by the holder of its poll lease, {@link PollLeases}; this replica keeps those it lists until past its next
      * tick). Each tick starts one tenant further along, so the one call a half-open circuit lets through (and the
-     * first slot of every tick) goes to each tenant in turn.
+     * first slot of every tick) goes to each tenant in turn. They are handed out {@code erphub.intake.listing-concurrency}
+     * at a time, until the poll stops ({@link PollTenants}).
      */
     public Iterator<String> tenants(Exchange exchange) {
         if (!serving) {
@@ -116,29 +125,25 @@ public class UpstreamPolls {
             Collections.rotate(subscribed, -Math.floorMod(tick, subscribed.size()));
         }
         List<String> polled = leases.acquire(upstream, subscribed, leaseUntil(exchange.getProperty(NEXT_POLL, Date.class), Instant.now()));
-        return whileStarted(polled.iterator(), exchange.getContext());
+        PollTenants poll = new PollTenants(polled.iterator(), listingConcurrency, running(exchange));
+        exchange.setProperty(POLL, poll);
+        return poll;
     }
 
-    /**
-     * The tenants one after another until erphub stops: the split asks for the next tenant only when the last one is
-     * done, and once Camel is stopping every step of the route refuses to run (one ERROR per tenant left). The tenants
-     * not reached wait for the next poll; the stop hands their poll leases back.
-     */
-    static Iterator<String> whileStarted(Iterator<String> tenants, org.apache.camel.CamelContext camel) {
-        return new Iterator<>() {
-            @Override
-            public boolean hasNext() {
-                return camel.isStarted() && tenants.hasNext();
-            }
+    /** A tenant's listing ended, however it ended (the split's doFinally): the next tenant may start. */
+    public void ended(Exchange exchange) {
+        PollTenants poll = exchange.getProperty(POLL, PollTenants.class);
+        if (poll != null) {
+            poll.release();
+        }
+    }
 
-            @Override
-            public String next() {
-                if (!hasNext()) {
-                    throw new java.util.NoSuchElementException();
-                }
-                return tenants.next();
-            }
-        };
+    /** While Camel and the poll's route run: once either stops, every step of the route refuses to run. */
+    private static BooleanSupplier running(Exchange exchange) {
+        CamelContext camel = exchange.getContext();
+        String route = exchange.getFromRouteId();
+        return () -> camel.isStarted()
+                && (route == null || camel.getRouteController().getRouteStatus(route) == ServiceStatus.Started);
     }
 
     /**

@@ -114,6 +114,8 @@ class TenantsTest {
             config.put("erphub.upstreams.payroll-exports.destinations", "kafka");
             config.put("erphub.upstreams.supplier-invoices.destinations", "sftp");
             config.put("erphub.tenants.reload-interval", "500");
+            // aPollListsItsTenantsFourAtATime
+            config.put("erphub.intake.listing-concurrency", "4");
             config.put("erphub.archive.uri", "file:" + ARCHIVE + "?tempPrefix=.part-");
             config.putAll(SftpServerResource.asDestination());
             config.put("quarkus.log.file.enabled", "true");
@@ -291,6 +293,46 @@ class TenantsTest {
         for (String secret : secrets()) {
             assertFalse(log.contains(secret), "a secret is in the log: " + secret.substring(0, 4) + "...");
         }
+    }
+
+    /**
+     * A poll goes through its tenants {@code erphub.intake.listing-concurrency} (4 here) at a time: with every filler's
+     * list answering in 300 ms, as across a WAN, 246 fillers one after the other would take 74 s a cycle. Read from
+     * the upstream's request log: lists that start less than 300 ms apart were in flight together.
+     */
+    @Test
+    @Order(8)
+    void aPollListsItsTenantsFourAtATime() {
+        int answerMillis = 300;
+        var slow = upstream.stubFor(get(urlPathEqualTo("/invoices/api/documents")).atPriority(9).willReturn(aResponse()
+                .withHeader("Content-Type", "application/json").withBody("{\"page\":1,\"items\":[]}")
+                .withFixedDelay(answerMillis)));
+        try {
+            long since = System.currentTimeMillis();
+            await().atMost(Duration.ofSeconds(60)).until(() -> fillerListStarts(since).size() >= 60);
+            List<Long> starts = fillerListStarts(since);
+            int most = 0;
+            for (int i = 0; i < starts.size(); i++) {
+                int together = 1;
+                for (int j = i + 1; j < starts.size() && starts.get(j) - starts.get(i) < answerMillis; j++) {
+                    together++;
+                }
+                most = Math.max(most, together);
+            }
+            System.out.printf("[TenantsTest] at most %d of %d filler lists in flight together%n", most, starts.size());
+            assertTrue(most >= 2, "the fillers were listed one after the other");
+            assertTrue(most <= 4, most + " lists in flight together, more than erphub.intake.listing-concurrency");
+        } finally {
+            upstream.removeStub(slow);
+        }
+    }
+
+    /** When each filler's list request reached the upstream (ms), in order, since then. */
+    private List<Long> fillerListStarts(long since) {
+        return upstream.findAll(com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor(
+                urlPathEqualTo("/invoices/api/documents"))).stream()
+                .filter(r -> r.queryParameter("org").firstValue().startsWith("filler-"))
+                .map(r -> r.getLoggedDate().getTime()).filter(t -> t >= since).sorted().toList();
     }
 
     /** The erphub-tenant-registry check, as the operator reads it from /q/health/well. */

@@ -42,6 +42,8 @@ public final class PayrollFileServer implements AutoCloseable {
     private final Map<String, java.time.Duration> slowNextList = new ConcurrentHashMap<>();
     private final java.util.concurrent.CountDownLatch slowListAnswered = new java.util.concurrent.CountDownLatch(1);
     private volatile TokenRevocation revocation;
+    private final AtomicInteger listsInFlight = new AtomicInteger();
+    private final AtomicInteger mostListsAtOnce = new AtomicInteger();
 
     /**
      * An operator's route file (config/routes) binding the upstream template to a server of this API (the
@@ -149,6 +151,12 @@ public final class PayrollFileServer implements AutoCloseable {
     public void resetCounts() {
         requestsByTenant.clear();
         failuresByTenant.clear();
+        mostListsAtOnce.set(0);
+    }
+
+    /** The most list calls (of any tenants) this server was answering at once since the last {@link #resetCounts()}. */
+    public int mostListsAtOnce() {
+        return mostListsAtOnce.get();
     }
 
     public int downloads(String id) {
@@ -213,34 +221,11 @@ public final class PayrollFileServer implements AutoCloseable {
             if (path.startsWith("/payroll/v2/tenants/") && path.endsWith("/exports")) {
                 String tenant = path.substring("/payroll/v2/tenants/".length(), path.length() - "/exports".length());
                 requestsByTenant.computeIfAbsent(tenant, t -> new AtomicInteger()).incrementAndGet();
-                if (failing(tenant)) {
-                    unavailable(exchange, tenant);
-                    return;
-                }
-                java.time.Duration slow = slowNextList.remove(tenant);
-                if (slow != null) {
-                    try {
-                        Thread.sleep(slow.toMillis());
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                }
-                StringBuilder json = new StringBuilder("{\"exports\":[");
-                List<GeneratedFile> files = byTenant.getOrDefault(tenant, List.of());
-                for (int i = 0; i < files.size(); i++) {
-                    GeneratedFile f = files.get(i);
-                    json.append(i == 0 ? "" : ",").append("{\"exportId\":\"").append(f.id()).append("\",\"fileName\":\"")
-                            .append(f.name()).append("\",\"byteSize\":").append(f.size()).append(",\"sha256\":\"")
-                            .append(f.sha256()).append("\",\"revision\":1,\"links\":{\"content\":\"/payroll/v2/exports/")
-                            .append(f.id()).append("/content\"}}");
-                }
-                json.append("],\"links\":{}}");
-                byte[] body = json.toString().getBytes(StandardCharsets.UTF_8);
-                exchange.getResponseHeaders().add("Content-Type", "application/json");
-                exchange.sendResponseHeaders(200, body.length);
-                exchange.getResponseBody().write(body);
-                if (slow != null) {
-                    slowListAnswered.countDown();
+                mostListsAtOnce.accumulateAndGet(listsInFlight.incrementAndGet(), Math::max);
+                try {
+                    list(exchange, tenant);
+                } finally {
+                    listsInFlight.decrementAndGet();
                 }
                 return;
             }
@@ -268,6 +253,38 @@ public final class PayrollFileServer implements AutoCloseable {
                 return;
             }
             exchange.sendResponseHeaders(404, -1);
+        }
+    }
+
+    private void list(HttpExchange exchange, String tenant) throws IOException {
+        if (failing(tenant)) {
+            unavailable(exchange, tenant);
+            return;
+        }
+        java.time.Duration slow = slowNextList.remove(tenant);
+        if (slow != null) {
+            try {
+                Thread.sleep(slow.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        StringBuilder json = new StringBuilder("{\"exports\":[");
+        List<GeneratedFile> files = byTenant.getOrDefault(tenant, List.of());
+        for (int i = 0; i < files.size(); i++) {
+            GeneratedFile f = files.get(i);
+            json.append(i == 0 ? "" : ",").append("{\"exportId\":\"").append(f.id()).append("\",\"fileName\":\"")
+                    .append(f.name()).append("\",\"byteSize\":").append(f.size()).append(",\"sha256\":\"")
+                    .append(f.sha256()).append("\",\"revision\":1,\"links\":{\"content\":\"/payroll/v2/exports/")
+                    .append(f.id()).append("/content\"}}");
+        }
+        json.append("],\"links\":{}}");
+        byte[] body = json.toString().getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().add("Content-Type", "application/json");
+        exchange.sendResponseHeaders(200, body.length);
+        exchange.getResponseBody().write(body);
+        if (slow != null) {
+            slowListAnswered.countDown();
         }
     }
 

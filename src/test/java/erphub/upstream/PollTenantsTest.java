@@ -1,0 +1,50 @@
+package erphub.upstream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import org.junit.jupiter.api.Test;
+
+/** One poll's tenants: handed out while a slot is free, none once the poll stops (what the tenant split relies on). */
+class PollTenantsTest {
+
+    @Test
+    void aTenantIsHandedOutOnlyWhileFewerThanTheLimitAreInFlight() throws Exception {
+        PollTenants poll = new PollTenants(List.of("a", "b", "c").iterator(), 2, () -> true);
+        assertEquals("a", poll.next());
+        assertEquals("b", poll.next());
+        assertTrue(poll.hasNext());
+        CompletableFuture<String> third = CompletableFuture.supplyAsync(poll::next);
+        assertThrows(TimeoutException.class, () -> third.get(300, TimeUnit.MILLISECONDS), "both slots are taken");
+        poll.release();
+        assertEquals("c", third.get(5, TimeUnit.SECONDS));
+        assertFalse(poll.hasNext());
+    }
+
+    @Test
+    void aStopEndsThePollAlsoWhileItWaitsForASlot() throws Exception {
+        AtomicBoolean running = new AtomicBoolean(true);
+        PollTenants poll = new PollTenants(List.of("a", "b", "c").iterator(), 1, running::get);
+        assertEquals("a", poll.next());
+        CompletableFuture<String> waiting = CompletableFuture.supplyAsync(poll::next);
+        running.set(false);
+        assertNull(waiting.get(5, TimeUnit.SECONDS), "the split skips a null part; the tenant waits for the next poll");
+        assertFalse(poll.hasNext(), "no tenant is handed to a stopping route");
+        poll.release();
+        assertNull(poll.next(), "not even with a free slot");
+    }
+
+    @Test
+    void aLimitBelowOneIsRefused() {
+        assertThrows(IllegalArgumentException.class, () -> new PollTenants(List.<String>of().iterator(), 0, () -> true));
+    }
+}
