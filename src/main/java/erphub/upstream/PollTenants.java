@@ -12,10 +12,10 @@ import java.util.function.BooleanSupplier;
  * route or Camel stops. The split asks for the next tenant as soon as it has handed one to a thread, so
  * {@code next()} waits for a slot; a stop while it waits yields {@code null}, which the split skips, and
  * {@code hasNext()} then ends the poll. The tenants not taken wait for the next poll (a stop hands their poll leases
- * back); only those in flight, one per slot, may fail in the stopping route.
+ * back); the stop waits for those in flight (the poll route's {@code shutdownRoute} is {@code Defer}).
  *
- * <p>The slots are the poll's own: a slot a refused {@code doFinally} never hands back (a stopping route refuses
- * every step) is gone with the poll, not lost to the next one.
+ * <p>The slots are the poll's own: a slot a refused {@code doFinally} never hands back (a forced stop, past the
+ * shutdown timeout, refuses every step) is gone with the poll, not lost to the next one.
  */
 final class PollTenants implements Iterator<String> {
 

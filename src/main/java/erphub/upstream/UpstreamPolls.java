@@ -118,6 +118,9 @@ public class UpstreamPolls {
         if (!serving) {
             return Collections.emptyIterator(); // the HTTP server does not listen yet: its sandbox token endpoint would refuse us
         }
+        if (!running(exchange).getAsBoolean()) {
+            return Collections.emptyIterator(); // a tick while erphub stops (the route waits for its poll in flight)
+        }
         String upstream = upstream(exchange);
         List<String> subscribed = new ArrayList<>(tenants.tenantsOf(upstream));
         if (!subscribed.isEmpty()) {
