@@ -65,6 +65,7 @@ class BrowserConsolesIT {
     private static final By CONNECTED = By.xpath("//header//div[contains(@class,'toolbar__item')][normalize-space()='erphub']");
     private static final Path SCREENSHOT = Path.of("target/hawtio/camel-routes.png");
     private static final Path DIAGRAM = Path.of("target/hawtio/destination-route-diagram.png");
+    private static final Path POLL_DIAGRAM = Path.of("target/hawtio/poll-route-diagram.png");
     private static final Path CONSOLE_PICTURES = Path.of("target/console");
 
     private PackagedApp app;
@@ -172,6 +173,18 @@ class BrowserConsolesIT {
                     By.xpath("//*[normalize-space(text())='Route Diagram']"))).click();
             wait.until(d -> d.findElements(By.cssSelector(".react-flow__node")).size() >= 4
                     && mainText(d).contains("Filter"));
+            // And an upstream's poll route, made from kamelet erphub-upstream-source: its tenant split (listing
+            // several tenants at a time), the LIST loop in its circuit breaker, the file split below. (Hawtio
+            // 4.2 draws a doTry's steps but not its doCatch and doFinally: the Source tab has them.)
+            wait.until(ExpectedConditions.elementToBeClickable(
+                    By.xpath("//*[@role='tree']//*[normalize-space(text())='upstream-payroll-exports']"))).click();
+            wait.until(ExpectedConditions.elementToBeClickable(
+                    By.xpath("//*[normalize-space(text())='Route Diagram']"))).click();
+            wait.until(d -> d.findElements(By.cssSelector(".react-flow__node")).size() >= 20
+                    && mainText(d).contains("Split") && mainText(d).contains("Do Try")
+                    && mainText(d).contains("Circuit Breaker"));
+            Files.copy(((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE).toPath(), POLL_DIAGRAM,
+                    StandardCopyOption.REPLACE_EXISTING);
             // The data came through the connection to port {jolokia}, not the console's own JVM view.
             assertTrue(browser.getCurrentUrl().startsWith(base), browser.getCurrentUrl());
             assertFalse(String.valueOf(((JavascriptExecutor) browser).executeScript(
