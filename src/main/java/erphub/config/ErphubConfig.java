@@ -285,6 +285,14 @@ public interface ErphubConfig {
         @WithDefault("8")
         int listingConcurrency();
 
+        /**
+         * Tenants listed at once on this node across all upstreams (each poll at most {@link #listingConcurrency()}):
+         * polls wait in turn for a slot, so 60 upstreams polling at once use this many listing threads, not 60 times
+         * {@code listing-concurrency}.
+         */
+        @WithDefault("32")
+        int nodeListingConcurrency();
+
         /** Capacity of the in-process hand-off queue (embedded default); a full queue holds the poll back. */
         @WithDefault("10000")
         int queueSize();

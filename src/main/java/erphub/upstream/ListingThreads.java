@@ -1,6 +1,7 @@
 package erphub.upstream;
 
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Semaphore;
 
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -16,7 +17,8 @@ import erphub.config.ErphubConfig;
  * The threads the polls list their tenants on ({@code erphub-listing-threads}, the executor of the tenant split in
  * kamelet erphub-upstream-source): one pool for all upstreams, a thread per tenant in flight, idle threads end after
  * a minute. The pool does not bound anything: each poll's tenant iterator ({@link PollTenants}) hands out a tenant
- * only while fewer than {@code erphub.intake.listing-concurrency} of its tenants are in flight.
+ * only while fewer than {@code erphub.intake.listing-concurrency} of its own tenants and fewer than
+ * {@code erphub.intake.node-listing-concurrency} on this node ({@link #nodeSlots()}) are in flight.
  *
  * <p>Why not a bounded pool: Camel's parallel split submits its own next step to the same pool, so with a pool of N
  * threads and a caller-runs policy the steps nest on one thread's stack (and a split of 5,000 parts over a pool of 2
@@ -29,9 +31,16 @@ public class ListingThreads {
     public static final String REGISTRY_NAME = "erphub-listing-threads";
 
     private final ErphubConfig config;
+    private final Semaphore nodeSlots;
 
     public ListingThreads(ErphubConfig config) {
         this.config = config;
+        int node = config.intake().nodeListingConcurrency();
+        if (node < 1) {
+            throw new IllegalArgumentException("erphub.intake.node-listing-concurrency must be 1 or more, was " + node);
+        }
+        // Fair: polls waiting for a slot get them in turn, so one upstream's 200 tenants do not starve the others.
+        this.nodeSlots = new Semaphore(node, true);
     }
 
     void bind(@Observes @Priority(Interceptor.Priority.APPLICATION) BeforeStart event, CamelContext camel) {
@@ -41,5 +50,10 @@ public class ListingThreads {
         }
         camel.getRegistry().bind(REGISTRY_NAME, ExecutorService.class,
                 camel.getExecutorServiceManager().newCachedThreadPool(ListingThreads.class, REGISTRY_NAME));
+    }
+
+    /** The node's listing slots, shared by every poll. */
+    Semaphore nodeSlots() {
+        return nodeSlots;
     }
 }

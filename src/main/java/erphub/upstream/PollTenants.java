@@ -4,33 +4,39 @@ import java.util.Iterator;
 import java.util.NoSuchElementException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 
 /**
- * One poll's tenants as its tenant split takes them: at most {@code concurrency} in flight (each holds a slot from
- * {@link #next()} until the split's {@code doFinally} hands it back with {@link #release()}), and none once the poll's
- * route or Camel stops. The split asks for the next tenant as soon as it has handed one to a thread, so
- * {@code next()} waits for a slot; a stop while it waits yields {@code null}, which the split skips, and
- * {@code hasNext()} then ends the poll. The tenants not taken wait for the next poll (a stop hands their poll leases
- * back); the stop waits for those in flight (the poll route's {@code shutdownRoute} is {@code Defer}).
+ * One poll's tenants as its tenant split takes them: at most {@code concurrency} of them in flight, and no more on
+ * this node than its listing slots allow across all upstreams ({@code node}); none once the poll's route or Camel
+ * stops. A tenant holds its slots from {@link #next()} until the split's {@code doFinally} hands them back with
+ * {@link #release()}. The split asks for the next tenant as soon as it has handed one to a thread, so {@code next()}
+ * waits for slots; a stop while it waits yields {@code null}, which the split skips, and {@code hasNext()} then ends
+ * the poll. The tenants not taken wait for the next poll (a stop hands their poll leases back); the stop waits for
+ * those in flight (the poll route's {@code shutdownRoute} is {@code Defer}).
  *
- * <p>The slots are the poll's own: a slot a refused {@code doFinally} never hands back (a forced stop, past the
- * shutdown timeout, refuses every step) is gone with the poll, not lost to the next one.
+ * <p>A node slot a refused {@code doFinally} never hands back (a forced stop, past the shutdown timeout, refuses every
+ * step) is returned by {@link #close()}, which the upstream's next poll calls: it starts only once this one is over.
  */
 final class PollTenants implements Iterator<String> {
 
     private static final long WAIT_MILLIS = 100;
 
     private final Iterator<String> tenants;
-    private final Semaphore slots;
+    private final Semaphore own;
+    private final Semaphore node;
     private final BooleanSupplier running;
+    /** Node slots this poll holds: returned one by one by {@link #release()}, the rest by {@link #close()}. */
+    private final AtomicInteger held = new AtomicInteger();
 
-    PollTenants(Iterator<String> tenants, int concurrency, BooleanSupplier running) {
+    PollTenants(Iterator<String> tenants, int concurrency, Semaphore node, BooleanSupplier running) {
         if (concurrency < 1) {
             throw new IllegalArgumentException("erphub.intake.listing-concurrency must be 1 or more, was " + concurrency);
         }
         this.tenants = tenants;
-        this.slots = new Semaphore(concurrency);
+        this.own = new Semaphore(concurrency);
+        this.node = node;
         this.running = running;
     }
 
@@ -39,32 +45,54 @@ final class PollTenants implements Iterator<String> {
         return running.getAsBoolean() && tenants.hasNext();
     }
 
-    /** The next tenant once a slot is free, or {@code null} if the poll stopped meanwhile. */
+    /** The next tenant once this poll and the node have a slot free, or {@code null} if the poll stopped meanwhile. */
     @Override
     public String next() {
         if (!tenants.hasNext()) {
             throw new NoSuchElementException();
         }
-        try {
-            while (!slots.tryAcquire(WAIT_MILLIS, TimeUnit.MILLISECONDS)) {
-                if (!running.getAsBoolean()) {
-                    return null;
-                }
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        if (!acquire(own)) {
             return null;
         }
+        if (!acquire(node)) {
+            own.release();
+            return null;
+        }
+        held.incrementAndGet();
         if (!running.getAsBoolean()) {
-            slots.release();
+            release();
             return null;
         }
         return tenants.next();
     }
 
-    /** A tenant's listing ended (however it ended): its slot goes to the next tenant. */
-    void release() {
-        slots.release();
+    private boolean acquire(Semaphore slots) {
+        try {
+            while (!slots.tryAcquire(WAIT_MILLIS, TimeUnit.MILLISECONDS)) {
+                if (!running.getAsBoolean()) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
+    /** A tenant's listing ended (however it ended): its slots go to the next tenant. */
+    void release() {
+        if (held.getAndUpdate(h -> h > 0 ? h - 1 : 0) > 0) {
+            node.release();
+        }
+        own.release();
+    }
+
+    /** The poll is over: any node slot still held (a listing whose end was refused) goes back to the node. */
+    void close() {
+        int left = held.getAndSet(0);
+        if (left > 0) {
+            node.release(left);
+        }
+    }
 }

@@ -64,6 +64,9 @@ public class UpstreamPolls {
     private final PollLeases leases;
     private final MeterRegistry meters;
     private final int listingConcurrency;
+    private final ListingThreads listingThreads;
+    /** Each upstream's latest poll. */
+    private final Map<String, PollTenants> latestPolls = new ConcurrentHashMap<>();
     /** The latest poll outcome per "upstream/tenant", kept in memory so health never queries a database. */
     private final Map<String, LastPoll> lastPolls = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> ticks = new ConcurrentHashMap<>();
@@ -77,7 +80,8 @@ public class UpstreamPolls {
     }
 
     public UpstreamPolls(TenantDirectory tenants, UpstreamSpecs specs, UpstreamListing listing, PollStateStore polls,
-            PollLeases leases, MeterRegistry meters, ErphubConfig config) {
+            PollLeases leases, MeterRegistry meters, ErphubConfig config,
+            ListingThreads listingThreads) {
         this.tenants = tenants;
         this.specs = specs;
         this.listing = listing;
@@ -85,6 +89,7 @@ public class UpstreamPolls {
         this.leases = leases;
         this.meters = meters;
         this.listingConcurrency = config.intake().listingConcurrency();
+        this.listingThreads = listingThreads;
     }
 
     /**
@@ -128,7 +133,13 @@ public class UpstreamPolls {
             Collections.rotate(subscribed, -Math.floorMod(tick, subscribed.size()));
         }
         List<String> polled = leases.acquire(upstream, subscribed, leaseUntil(exchange.getProperty(NEXT_POLL, Date.class), Instant.now()));
-        PollTenants poll = new PollTenants(polled.iterator(), listingConcurrency, running(exchange));
+        PollTenants poll = new PollTenants(polled.iterator(), listingConcurrency, listingThreads.nodeSlots(), running(exchange));
+        // This upstream's previous poll is over (its route is stateful: one poll at a time): the node slots of any
+        // listing whose end was refused go back now.
+        PollTenants previous = latestPolls.put(upstream, poll);
+        if (previous != null) {
+            previous.close();
+        }
         exchange.setProperty(POLL, poll);
         return poll;
     }

@@ -114,8 +114,9 @@ class TenantsTest {
             config.put("erphub.upstreams.payroll-exports.destinations", "kafka");
             config.put("erphub.upstreams.supplier-invoices.destinations", "sftp");
             config.put("erphub.tenants.reload-interval", "500");
-            // aPollListsItsTenantsFourAtATime
+            // aPollListsSeveralTenantsAtOnceAndNoMoreThanTheNodeAllows
             config.put("erphub.intake.listing-concurrency", "4");
+            config.put("erphub.intake.node-listing-concurrency", "3");
             config.put("erphub.archive.uri", "file:" + ARCHIVE + "?tempPrefix=.part-");
             config.putAll(SftpServerResource.asDestination());
             config.put("quarkus.log.file.enabled", "true");
@@ -296,42 +297,50 @@ class TenantsTest {
     }
 
     /**
-     * A poll goes through its tenants {@code erphub.intake.listing-concurrency} (4 here) at a time: with every filler's
-     * list answering in 300 ms, as across a WAN, 246 fillers one after the other would take 74 s a cycle. Read from
-     * the upstream's request log: lists that start less than 300 ms apart were in flight together.
+     * A poll lists several tenants at once, and no more than the node's {@code erphub.intake.node-listing-concurrency}
+     * (3 here) even where the poll's own {@code erphub.intake.listing-concurrency} (4) allows more: with every answer
+     * of the upstream taking 300 ms, as across a WAN, 246 fillers one after the other would take 74 s a cycle. Read
+     * from the upstream's request log: lists that start less than 300 ms apart were in flight together. (A poll's own
+     * limit, below the node's, is PipelineIT's graceful stop's.)
      */
     @Test
     @Order(8)
-    void aPollListsItsTenantsFourAtATime() {
+    void aPollListsSeveralTenantsAtOnceAndNoMoreThanTheNodeAllows() {
         int answerMillis = 300;
-        var slow = upstream.stubFor(get(urlPathEqualTo("/invoices/api/documents")).atPriority(9).willReturn(aResponse()
-                .withHeader("Content-Type", "application/json").withBody("{\"page\":1,\"items\":[]}")
-                .withFixedDelay(answerMillis)));
+        upstream.setGlobalFixedDelay(answerMillis);
         try {
             long since = System.currentTimeMillis();
-            await().atMost(Duration.ofSeconds(60)).until(() -> fillerListStarts(since).size() >= 60);
-            List<Long> starts = fillerListStarts(since);
-            int most = 0;
-            for (int i = 0; i < starts.size(); i++) {
-                int together = 1;
-                for (int j = i + 1; j < starts.size() && starts.get(j) - starts.get(i) < answerMillis; j++) {
-                    together++;
-                }
-                most = Math.max(most, together);
-            }
-            System.out.printf("[TenantsTest] at most %d of %d filler lists in flight together%n", most, starts.size());
-            assertTrue(most >= 2, "the fillers were listed one after the other");
-            assertTrue(most <= 4, most + " lists in flight together, more than erphub.intake.listing-concurrency");
+            await().atMost(Duration.ofSeconds(60)).until(() -> listStarts(since, true).size() >= 60);
+            int fillers = mostAtOnce(listStarts(since, true), answerMillis);
+            int all = mostAtOnce(listStarts(since, false), answerMillis);
+            System.out.printf("[TenantsTest] at most %d filler lists in flight together, %d lists of both upstreams%n",
+                    fillers, all);
+            assertTrue(fillers >= 2, "the fillers were listed one after the other");
+            assertTrue(all <= 3, all + " lists in flight together, more than node-listing-concurrency");
         } finally {
-            upstream.removeStub(slow);
+            upstream.setGlobalFixedDelay(0);
         }
     }
 
-    /** When each filler's list request reached the upstream (ms), in order, since then. */
-    private List<Long> fillerListStarts(long since) {
-        return upstream.findAll(com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor(
-                urlPathEqualTo("/invoices/api/documents"))).stream()
-                .filter(r -> r.queryParameter("org").firstValue().startsWith("filler-"))
+    /** The most list requests that started less than {@code window} ms apart. */
+    private static int mostAtOnce(List<Long> starts, int window) {
+        int most = 0;
+        for (int i = 0; i < starts.size(); i++) {
+            int together = 1;
+            for (int j = i + 1; j < starts.size() && starts.get(j) - starts.get(i) < window; j++) {
+                together++;
+            }
+            most = Math.max(most, together);
+        }
+        return most;
+    }
+
+    /** When each list request (the fillers' only, or both upstreams') reached the upstream (ms), in order. */
+    private List<Long> listStarts(long since, boolean fillersOnly) {
+        return upstream.getAllServeEvents().stream().map(e -> e.getRequest())
+                .filter(r -> r.getUrl().startsWith("/invoices/api/documents?")
+                        ? !fillersOnly || r.queryParameter("org").firstValue().startsWith("filler-")
+                        : !fillersOnly && r.getUrl().startsWith("/payroll/v2/tenants/"))
                 .map(r -> r.getLoggedDate().getTime()).filter(t -> t >= since).sorted().toList();
     }
 

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -19,7 +20,7 @@ class PollTenantsTest {
 
     @Test
     void aTenantIsHandedOutOnlyWhileFewerThanTheLimitAreInFlight() throws Exception {
-        PollTenants poll = new PollTenants(List.of("a", "b", "c").iterator(), 2, () -> true);
+        PollTenants poll = new PollTenants(List.of("a", "b", "c").iterator(), 2, new Semaphore(10), () -> true);
         assertEquals("a", poll.next());
         assertEquals("b", poll.next());
         assertTrue(poll.hasNext());
@@ -33,7 +34,7 @@ class PollTenantsTest {
     @Test
     void aStopEndsThePollAlsoWhileItWaitsForASlot() throws Exception {
         AtomicBoolean running = new AtomicBoolean(true);
-        PollTenants poll = new PollTenants(List.of("a", "b", "c").iterator(), 1, running::get);
+        PollTenants poll = new PollTenants(List.of("a", "b", "c").iterator(), 1, new Semaphore(10), running::get);
         assertEquals("a", poll.next());
         CompletableFuture<String> waiting = CompletableFuture.supplyAsync(poll::next);
         running.set(false);
@@ -44,7 +45,29 @@ class PollTenantsTest {
     }
 
     @Test
+    void pollsShareTheNodesSlotsAndAPollThatEndsReturnsTheSlotsItStillHeld() throws Exception {
+        Semaphore node = new Semaphore(3, true);
+        PollTenants one = new PollTenants(List.of("a", "b", "c").iterator(), 2, node, () -> true);
+        PollTenants two = new PollTenants(List.of("x", "y").iterator(), 2, node, () -> true);
+        assertEquals("a", one.next());
+        assertEquals("b", one.next());
+        assertEquals("x", two.next());
+        CompletableFuture<String> y = CompletableFuture.supplyAsync(two::next);
+        assertThrows(TimeoutException.class, () -> y.get(300, TimeUnit.MILLISECONDS), "the node's three slots are taken");
+        one.release();
+        assertEquals("y", y.get(5, TimeUnit.SECONDS), "a slot one poll hands back goes to another");
+        // b's end was refused (a forced stop): closing the poll returns its slot, once, however late b's end comes.
+        one.close();
+        assertEquals(1, node.availablePermits());
+        one.release();
+        assertEquals(1, node.availablePermits(), "a slot is not returned twice");
+        two.release();
+        two.release();
+        assertEquals(3, node.availablePermits());
+    }
+
+    @Test
     void aLimitBelowOneIsRefused() {
-        assertThrows(IllegalArgumentException.class, () -> new PollTenants(List.<String>of().iterator(), 0, () -> true));
+        assertThrows(IllegalArgumentException.class, () -> new PollTenants(List.<String>of().iterator(), 0, new Semaphore(1), () -> true));
     }
 }
