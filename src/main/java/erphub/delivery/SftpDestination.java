@@ -41,6 +41,8 @@ public class SftpDestination implements Destination {
     private final UpstreamSpecs specs;
     private final CamelContext camel;
     private final PgpKeys pgpKeys;
+    /** The secret values bound in Camel's registry, by bean name. */
+    private final java.util.Map<String, String> boundSecrets = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** One SFTP server and its login: the user, bean names of its secrets (never the values), a key file. */
     record Server(String address, String username, String passwordBean, String keyFile, String passphraseBean,
@@ -167,10 +169,21 @@ public class SftpDestination implements Destination {
                 secret(secretName, "passphrase", passphrase.orElse("")), canLogIn ? null : missing);
     }
 
-    /** Binds the secret under a name the endpoint URI can refer to; the current value each time (rotation). */
+    /**
+     * Binds the secret under a name the endpoint URI can refer to, again only when its value changed (rotation).
+     * Camel's registry keeps such beans in a plain LinkedHashMap: a bind on every upload, from 16 upload workers,
+     * raced the endpoints' look-ups (an upload failed with a ConcurrentModificationException in a CI run).
+     */
     private String secret(String credential, String field, String value) {
         String name = "erphub-sftp-" + credential + "-" + field;
-        camel.getRegistry().bind(name, String.class, value);
+        if (!value.equals(boundSecrets.get(name))) {
+            synchronized (boundSecrets) {
+                if (!value.equals(boundSecrets.get(name))) {
+                    camel.getRegistry().bind(name, String.class, value);
+                    boundSecrets.put(name, value);
+                }
+            }
+        }
         return name;
     }
 
