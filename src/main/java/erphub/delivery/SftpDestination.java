@@ -1,7 +1,9 @@
 package erphub.delivery;
 
 import java.io.InputStream;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
@@ -42,7 +44,7 @@ public class SftpDestination implements Destination {
     private final CamelContext camel;
     private final PgpKeys pgpKeys;
     /** The secret values bound in Camel's registry, by bean name. */
-    private final java.util.Map<String, String> boundSecrets = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, String> boundSecrets = new ConcurrentHashMap<>();
 
     /** One SFTP server and its login: the user, bean names of its secrets (never the values), a key file. */
     record Server(String address, String username, String passwordBean, String keyFile, String passphraseBean,

@@ -7,9 +7,9 @@ import java.util.List;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Any;
 
-import io.agroal.api.AgroalDataSource;
 import org.flywaydb.core.Flyway;
 
+import io.agroal.api.AgroalDataSource;
 import io.quarkus.arc.InjectableInstance;
 
 /**

@@ -30,26 +30,32 @@ public class ListingThreads {
 
     public static final String REGISTRY_NAME = "erphub-listing-threads";
 
-    private final ErphubConfig config;
+    private final int listingConcurrency;
     private final Semaphore nodeSlots;
 
     public ListingThreads(ErphubConfig config) {
-        this.config = config;
-        int node = config.intake().nodeListingConcurrency();
-        if (node < 1) {
-            throw new IllegalArgumentException("erphub.intake.node-listing-concurrency must be 1 or more, was " + node);
-        }
+        this.listingConcurrency = atLeastOne("erphub.intake.listing-concurrency", config.intake().listingConcurrency());
         // Fair: polls waiting for a slot get them in turn, so one upstream's 200 tenants do not starve the others.
-        this.nodeSlots = new Semaphore(node, true);
+        this.nodeSlots = new Semaphore(
+                atLeastOne("erphub.intake.node-listing-concurrency", config.intake().nodeListingConcurrency()), true);
+    }
+
+    /** A setting that must be 1 or more: anything less stops the start, naming it. */
+    static int atLeastOne(String setting, int value) {
+        if (value < 1) {
+            throw new IllegalArgumentException(setting + " must be 1 or more, was " + value);
+        }
+        return value;
     }
 
     void bind(@Observes @Priority(Interceptor.Priority.APPLICATION) BeforeStart event, CamelContext camel) {
-        int concurrency = config.intake().listingConcurrency();
-        if (concurrency < 1) {
-            throw new IllegalArgumentException("erphub.intake.listing-concurrency must be 1 or more, was " + concurrency);
-        }
         camel.getRegistry().bind(REGISTRY_NAME, ExecutorService.class,
                 camel.getExecutorServiceManager().newCachedThreadPool(ListingThreads.class, REGISTRY_NAME));
+    }
+
+    /** Tenants one poll lists at once. */
+    int listingConcurrency() {
+        return listingConcurrency;
     }
 
     /** The node's listing slots, shared by every poll. */

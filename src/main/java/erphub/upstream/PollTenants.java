@@ -31,11 +31,8 @@ final class PollTenants implements Iterator<String> {
     private final AtomicInteger held = new AtomicInteger();
 
     PollTenants(Iterator<String> tenants, int concurrency, Semaphore node, BooleanSupplier running) {
-        if (concurrency < 1) {
-            throw new IllegalArgumentException("erphub.intake.listing-concurrency must be 1 or more, was " + concurrency);
-        }
         this.tenants = tenants;
-        this.own = new Semaphore(concurrency);
+        this.own = new Semaphore(ListingThreads.atLeastOne("erphub.intake.listing-concurrency", concurrency));
         this.node = node;
         this.running = running;
     }

@@ -23,7 +23,6 @@ import org.apache.camel.Exchange;
 import org.apache.camel.ServiceStatus;
 import org.jboss.logging.Logger;
 
-import erphub.config.ErphubConfig;
 import erphub.routing.FileLogContext;
 import erphub.state.PollLeases;
 import erphub.state.PollStateStore;
@@ -80,15 +79,14 @@ public class UpstreamPolls {
     }
 
     public UpstreamPolls(TenantDirectory tenants, UpstreamSpecs specs, UpstreamListing listing, PollStateStore polls,
-            PollLeases leases, MeterRegistry meters, ErphubConfig config,
-            ListingThreads listingThreads) {
+            PollLeases leases, MeterRegistry meters, ListingThreads listingThreads) {
         this.tenants = tenants;
         this.specs = specs;
         this.listing = listing;
         this.polls = polls;
         this.leases = leases;
         this.meters = meters;
-        this.listingConcurrency = config.intake().listingConcurrency();
+        this.listingConcurrency = listingThreads.listingConcurrency();
         this.listingThreads = listingThreads;
     }
 

@@ -67,6 +67,17 @@ class PollTenantsTest {
     }
 
     @Test
+    void aSettingBelowOneStopsTheStartNamingIt() {
+        for (int hostile : new int[] {0, -1, Integer.MIN_VALUE}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> ListingThreads.atLeastOne("erphub.intake.node-listing-concurrency", hostile));
+            assertEquals("erphub.intake.node-listing-concurrency must be 1 or more, was " + hostile, e.getMessage());
+        }
+        assertEquals(Integer.MAX_VALUE, ListingThreads.atLeastOne("erphub.intake.node-listing-concurrency", Integer.MAX_VALUE),
+                "a huge value is a large semaphore, not an overflow");
+    }
+
+    @Test
     void aLimitBelowOneIsRefused() {
         assertThrows(IllegalArgumentException.class, () -> new PollTenants(List.<String>of().iterator(), 0, new Semaphore(1), () -> true));
     }
