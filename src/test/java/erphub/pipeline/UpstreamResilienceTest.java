@@ -153,8 +153,10 @@ class UpstreamResilienceTest {
 
         assertTrue(Duration.between(recoveringSince, Instant.now()).compareTo(RECOVERING_FOR) >= 0,
                 "it did fail for " + RECOVERING_FOR.toSeconds() + " s");
-        assertTrue(upstream.failures(RECOVERING_TENANT) >= 2,
-                "retried: " + upstream.failures(RECOVERING_TENANT) + " answers 503");
+        // At least its first attempt met the 503s; later ones may not reach the server at all: the previous test's
+        // 30 % failures, now with tenants listed 8 at a time, can hold the upstream's shared circuit open meanwhile.
+        assertTrue(upstream.failures(RECOVERING_TENANT) >= 1,
+                "failed first: " + upstream.failures(RECOVERING_TENANT) + " answers 503");
         assertEquals(1, upstream.downloads(file.id()), "downloaded whole once it recovered");
         assertEquals(1, accepted(file).size(), "delivered once");
         assertEquals(file.sha256(), accepted(file).get(0).sha256());
