@@ -23,6 +23,7 @@ import org.junit.jupiter.api.Test;
 
 import erphub.archive.ArchiveEncryption.Mode;
 import erphub.archive.ArchiveEncryption.Settings;
+import erphub.testing.BesideTheApplication;
 import erphub.testing.S3ServerResource;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.ServerSideEncryption;
@@ -35,6 +36,7 @@ import software.amazon.awssdk.services.s3.model.ServerSideEncryptionRule;
  * Camel's aws2-s3 component is configured the way {@link ArchiveEncryption} configures it in the application
  * (FanOutTest shows it there: every archived file of its run is SSE-KMS with the configured key).
  */
+@BesideTheApplication
 class ArchiveEncryptionTest {
 
     static final String BUCKET = "erphub-sse-test";

@@ -25,9 +25,11 @@ import erphub.state.Fanout;
 import erphub.state.FileKey;
 import erphub.state.FileRecord;
 import erphub.state.FileState;
+import erphub.testing.BesideTheApplication;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 /** The spool's bounds: what it keeps, what it refuses, how much memory it may hold, and when a file leaves it. */
+@BesideTheApplication
 class ArchiveSpoolTest {
 
     private final DefaultCamelContext camel = new DefaultCamelContext();

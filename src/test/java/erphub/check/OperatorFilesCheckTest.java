@@ -15,11 +15,14 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+import erphub.testing.BesideTheApplication;
+
 /**
  * The offline check an operator's CI runs on route files and tenant registries: each hostile file yields its problem
  * as file:line: message and a non-zero exit; a good folder (an upstream of the operator's and tenants subscribed to
  * it and to the built-in ones) passes with 0.
  */
+@BesideTheApplication
 class OperatorFilesCheckTest {
 
     /** An operator's upstream, as config/routes/ holds it; {@code extra} lines go into its parameter list. */

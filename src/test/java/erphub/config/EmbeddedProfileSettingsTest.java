@@ -13,11 +13,14 @@ import io.smallrye.config.PropertiesConfigSource;
 import io.smallrye.config.SmallRyeConfig;
 import io.smallrye.config.SmallRyeConfigBuilder;
 
+import erphub.testing.BesideTheApplication;
+
 /**
  * The shipped application.properties as the packaged jar reads it (its own profile, {@code embedded}, and the
  * environment above the file): a user pointing the SFTP destination at a server of their own, or switching the
  * sandbox or the console off, gets what the environment variable says, and the sandbox keeps its own port.
  */
+@BesideTheApplication
 class EmbeddedProfileSettingsTest {
 
     /** Columns: environment (NAME=value;...), then the resolved sandbox flag, sandbox port, destination port, console flag. */

@@ -23,6 +23,7 @@ import org.snakeyaml.engine.v2.api.LoadSettings;
 
 import erphub.console.HawtioConsole;
 import erphub.sandbox.Sandbox;
+import erphub.testing.BesideTheApplication;
 import io.quarkus.arc.properties.IfBuildProperty;
 import io.quarkus.arc.properties.UnlessBuildProperty;
 import io.quarkus.runtime.annotations.RegisterForReflection;
@@ -33,6 +34,7 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
  * reflectively, the YAML DSL loads exception and unmarshal classes by name), and the JVM-only pieces (the embedded
  * Hawtio WAR, the sandbox with its SFTP server) are not beans of a native build at all.
  */
+@BesideTheApplication
 class NativeExecutableTest {
 
     @Test

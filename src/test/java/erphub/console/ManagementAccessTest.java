@@ -17,11 +17,14 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import erphub.testing.BesideTheApplication;
+
 /**
  * The rules of the management surfaces, without a running agent: where they may listen, which origins the Jolokia
  * policy admits, and what it lets a caller read, write and execute. (BrowserConsolesIT sends the same requests over
  * HTTP to the packaged jar's two agents; ProfilesIT starts it exposed and sees it refuse.)
  */
+@BesideTheApplication
 class ManagementAccessTest {
 
     static final List<String> CONSOLE = List.of("http://localhost:8090", "http://127.0.0.1:8090");

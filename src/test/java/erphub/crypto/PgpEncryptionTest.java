@@ -22,6 +22,7 @@ import org.bouncycastle.openpgp.PGPException;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import erphub.testing.BesideTheApplication;
 import erphub.testing.PgpTestKeys;
 import erphub.testing.PgpTestKeys.Decrypted;
 import erphub.testing.PgpTestKeys.TestKey;
@@ -31,6 +32,7 @@ import erphub.testing.PgpTestKeys.TestKey;
  * decrypts to the same bytes (integrity-checked), streamed at any size; keys that cannot be used are refused with the
  * reason and without repeating them.
  */
+@BesideTheApplication
 class PgpEncryptionTest {
 
     static TestKey recipient;

@@ -22,6 +22,7 @@ import org.apache.camel.spi.Resource;
 import org.apache.camel.support.ResourceHelper;
 import org.junit.jupiter.api.Test;
 
+import erphub.testing.BesideTheApplication;
 import erphub.upstream.UpstreamSpecs;
 
 /**
@@ -29,6 +30,7 @@ import erphub.upstream.UpstreamSpecs;
  * file (and heading) that exists, every environment variable they name is one erphub reads, and every upstream route
  * they show passes the upstream contract as it is written.
  */
+@BesideTheApplication
 class DocumentationTest {
 
     static final Path README = Path.of("README.md");

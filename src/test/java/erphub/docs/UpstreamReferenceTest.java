@@ -14,11 +14,14 @@ import org.junit.jupiter.api.Test;
 import org.snakeyaml.engine.v2.api.Load;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 
+import erphub.testing.BesideTheApplication;
+
 /**
  * The upstream parameter reference in docs/upstreams.md is rendered from the kamelet's own declarations
  * (spec.definition: title, description, type, format, enum, range, pattern, default, required), so the page cannot
  * drift from the contract erphub enforces. {@code -Derphub.docs.write=true} rewrites the section instead of comparing.
  */
+@BesideTheApplication
 class UpstreamReferenceTest {
 
     static final Path KAMELET = Path.of("src/main/resources/kamelets/erphub-upstream-source.kamelet.yaml");

@@ -27,6 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
 import org.snakeyaml.engine.v2.api.Load;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 
+import erphub.testing.BesideTheApplication;
+
 /**
  * The delivery pipelines (azure-pipelines.yml, .github/workflows/ci.yml) against the README and docs/operations.md
  * they automate: each runs
@@ -35,6 +37,7 @@ import org.snakeyaml.engine.v2.api.LoadSettings;
  * blue-green script. The script's decisions are checked with a recording kubectl, so no cluster (and no kubectl) is
  * needed here.
  */
+@BesideTheApplication
 class DeliveryPipelinesTest {
 
     static final Path AZURE = Path.of("azure-pipelines.yml");

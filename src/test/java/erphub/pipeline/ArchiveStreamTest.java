@@ -11,7 +11,10 @@ import java.util.Arrays;
 
 import org.junit.jupiter.api.Test;
 
+import erphub.testing.BesideTheApplication;
+
 /** The copy the archive step keeps for the spool: the whole file up to its limit, nothing beyond. */
+@BesideTheApplication
 class ArchiveStreamTest {
 
     @Test

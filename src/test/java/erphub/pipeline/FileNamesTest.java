@@ -12,10 +12,13 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import erphub.testing.BesideTheApplication;
+
 /**
  * File names from upstreams and from the X-File-Name header of a push: names that could escape a folder or disguise
  * themselves are refused with a reason; names beyond ASCII arrive intact.
  */
+@BesideTheApplication
 class FileNamesTest {
 
     @ParameterizedTest(name = "{0} is refused: {1}")

@@ -13,7 +13,9 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 import erphub.registration.FileTypes.Checks;
 import erphub.registration.FileTypes.FileType;
+import erphub.testing.BesideTheApplication;
 
+@BesideTheApplication
 class FileTypesTest {
 
     @ParameterizedTest(name = "{0} covers {1}: {2}")

@@ -8,10 +8,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+import erphub.testing.BesideTheApplication;
+
 /**
  * The webhook URLs a client could use to make erphub call into its own network: each refused with the reason, as
  * the operator's default (https only, public addresses only) has it. Literal addresses, so no DNS is needed.
  */
+@BesideTheApplication
 class WebhookTargetsTest {
 
     @ParameterizedTest(name = "{0} -> {1}")

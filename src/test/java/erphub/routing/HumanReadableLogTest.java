@@ -11,11 +11,14 @@ import org.jboss.logmanager.ExtLogRecord;
 import org.jboss.logmanager.formatters.PatternFormatter;
 import org.junit.jupiter.api.Test;
 
+import erphub.testing.BesideTheApplication;
+
 /**
  * The human-readable log line, formatted with the shipped {@code quarkus.log.console.format}: a line of a file's
  * processing names its tenant, upstream, file and remote ids as the JSON line does, and a line outside one has no
  * trace of them (no labels, no braces, no "null").
  */
+@BesideTheApplication
 class HumanReadableLogTest {
 
     @Test

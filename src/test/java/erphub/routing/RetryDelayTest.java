@@ -16,10 +16,13 @@ import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
+import erphub.testing.BesideTheApplication;
+
 /**
  * The delay before a redelivery is the larger of the backoff (exponential, with jitter) and the server's capped
  * Retry-After: a hint lengthens a wait, never shortens the backoff, and the backoff keeps growing whatever the hints.
  */
+@BesideTheApplication
 class RetryDelayTest {
 
     static final class Hinted extends RuntimeException implements RetryAfter {

@@ -17,10 +17,13 @@ import org.junit.jupiter.api.io.TempDir;
 import io.smallrye.config.PropertiesConfigSource;
 import io.smallrye.config.SmallRyeConfigBuilder;
 
+import erphub.testing.BesideTheApplication;
+
 /**
  * Credentials as a mounted Kubernetes Secret has them: kept for a short while (every poll asks for one), a rotated
  * file used once that while is over, a file that appears used at once, and a configured value before any file.
  */
+@BesideTheApplication
 class CredentialStoreTest {
 
     @TempDir

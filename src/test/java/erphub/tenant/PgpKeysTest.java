@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import erphub.crypto.PgpEncryption;
+import erphub.testing.BesideTheApplication;
 import erphub.testing.PgpTestKeys;
 import io.smallrye.config.PropertiesConfigSource;
 import io.smallrye.config.SmallRyeConfigBuilder;
@@ -25,6 +26,7 @@ import io.smallrye.config.SmallRyeConfigBuilder;
  * refused from then on (never encrypted to because it was valid once), and a key replaced in the mounted Secret
  * by a revoked one is refused once the Secret's freshness is over.
  */
+@BesideTheApplication
 class PgpKeysTest {
 
     @TempDir

@@ -16,11 +16,14 @@ import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.Test;
 
+import erphub.testing.BesideTheApplication;
+
 /**
  * The registries docs/tenants.md shows are read as erphub reads a registry, against the example upstreams and the one
  * docs/upstreams.md adds (hr-documents): a reader who copies one gets no problem at start-up, and what the page says it
  * means (the default references) is what it means.
  */
+@BesideTheApplication
 class RegistryExamplesTest {
 
     static final Path PAGE = Path.of("docs/tenants.md");

@@ -18,12 +18,14 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import erphub.crypto.PgpEncryption;
+import erphub.testing.BesideTheApplication;
 import erphub.testing.PgpTestKeys;
 
 /**
  * The registry file as an operator writes it: checked as a whole, every mistake reported with file, line and
  * column. (TenantsTest covers loading at start, reloading and the pipeline.)
  */
+@BesideTheApplication
 class RegistryReaderTest {
 
     static final Map<String, RegistryReader.Upstream> UPSTREAMS = Map.of(

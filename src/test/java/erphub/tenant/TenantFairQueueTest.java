@@ -17,11 +17,14 @@ import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.junit.jupiter.api.Test;
 
+import erphub.testing.BesideTheApplication;
+
 /**
  * The tenant-fair queue behind a real Camel SEDA endpoint with concurrent consumers: tenants are served in
  * turn, a tenant never has more in flight than its limit, and a slot comes back when the exchange is done,
  * also when it failed.
  */
+@BesideTheApplication
 class TenantFairQueueTest {
 
     /** At most {@code limit} in flight per tenant, counted by the queue's own started/finished calls. */

@@ -12,12 +12,14 @@ import org.junit.jupiter.api.parallel.ResourceLock;
 import org.junit.jupiter.api.parallel.ResourceLocksProvider;
 
 /**
- * A test class that runs erphub as the packaged application ({@link PackagedApp}, in processes of its own) and needs
- * no {@code @QuarkusTest} application. Such a class runs on a thread of its own beside the {@code @QuarkusTest}
- * classes (JUnit's parallel execution, enabled in pom.xml), which run one after another in one thread, as Quarkus
- * needs, and left about 40 % of two cores idle while they waited for their applications (docs/testing.md, "How long
- * the suite takes"). Its own methods still run one after another, in order: the class holds a lock no other class
- * takes, and JUnit runs the children of a locked class in its thread.
+ * A test class that needs no {@code @QuarkusTest} application: a packaged-jar test, which runs erphub in processes of
+ * its own ({@link PackagedApp}), or a plain unit test. Such a class runs on one of two threads of their own beside the
+ * {@code @QuarkusTest} classes (JUnit's parallel execution, enabled in pom.xml), which run one after another in one
+ * thread, as Quarkus needs, and left about 40 % of two cores idle while they waited for their applications
+ * (docs/testing.md, "How long the suite takes"); the packaged-jar tests take those threads first
+ * ({@link PackagedJarTestsFirst}). Its own methods still run one after another, in order: the class holds a lock no
+ * other class takes, and JUnit runs the children of a locked class in its thread. A class that changes what the whole
+ * JVM shares (system properties, the log manager, a fixed port or folder) must not be one.
  */
 @Target(ElementType.TYPE)
 @Retention(RetentionPolicy.RUNTIME)

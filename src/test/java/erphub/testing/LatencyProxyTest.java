@@ -22,6 +22,7 @@ import org.junit.jupiter.api.Test;
  * the bytes must arrive intact and in order however they are chunked, and an end of stream must reach the other side
  * (HTTP/1.1 and SSH close connections that way). Against a real echo server on a loopback socket.
  */
+@BesideTheApplication
 class LatencyProxyTest {
 
     private static final Duration ROUND_TRIP = Duration.ofMillis(40);

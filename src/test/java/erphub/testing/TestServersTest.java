@@ -21,6 +21,7 @@ import org.junit.jupiter.api.Test;
  * other classes run beside them. A port an outgoing connection can take in the meantime (an ephemeral one), or one
  * handed out twice, loses a CI run to "Address already in use".
  */
+@BesideTheApplication
 class TestServersTest {
 
     @Test

@@ -8,10 +8,13 @@ import org.junit.jupiter.api.Test;
 
 import io.opentelemetry.api.trace.Span;
 
+import erphub.testing.BesideTheApplication;
+
 /**
  * A traceparent arrives with every hand-off record and every ledger row: only a well-formed W3C one names a trace
  * (and reaches the log's MDC); anything else is no trace at all, and the file goes on without one.
  */
+@BesideTheApplication
 class FileTracesTest {
 
     static final String VALID = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";

@@ -15,7 +15,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.junit.jupiter.api.Test;
 
+import erphub.testing.BesideTheApplication;
+
 /** One poll's tenants: handed out while a slot is free, none once the poll stops (what the tenant split relies on). */
+@BesideTheApplication
 class PollTenantsTest {
 
     @Test

@@ -16,12 +16,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
+import erphub.testing.BesideTheApplication;
 import erphub.upstream.UpstreamContract.Property;
 
 /**
  * The upstream contract is the kamelet's declaration: every parameter checked against its type, enum, range and
  * format, unknown names refused, and every problem of every file reported at once with its file and line.
  */
+@BesideTheApplication
 class UpstreamContractTest {
 
     static final Set<String> DESTINATIONS = Set.of("erp-api", "sftp", "kafka");
