@@ -59,6 +59,7 @@ public class SftpDestination implements Destination {
         this.specs = specs;
         this.camel = camel;
         this.pgpKeys = pgpKeys;
+        SshKeyExchanges.probeOnlyWhatIsOffered();
     }
 
     @Override
