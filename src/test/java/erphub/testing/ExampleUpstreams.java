@@ -166,9 +166,7 @@ public final class ExampleUpstreams {
     }
 
     private void serveContent(String path, String tenant, byte[] content) {
-        server.stubFor(get(urlPathEqualTo(path))
-                .withHeader("Authorization", new TokenSubjectPattern(clientIdOf(tenant, path)))
-                .willReturn(aResponse().withHeader("Content-Type", "application/octet-stream").withBody(content)));
+        UpstreamContents.of(server).put(path, clientIdOf(tenant, path), content);
     }
 
     /**

@@ -23,9 +23,11 @@ public class HttpUpstreamResource implements QuarkusTestResourceLifecycleManager
 
     @Override
     public Map<String, String> start() {
+        UpstreamContents contents = new UpstreamContents();
         server = new WireMockServer(options().bindAddress(TestServers.LOOPBACK).dynamicPort()
-                .containerThreads(16).jettyAcceptors(1));
+                .containerThreads(16).jettyAcceptors(1).extensions(contents));
         server.start();
+        contents.stubOn(server);
         Map<String, String> config = new HashMap<>();
         config.put("test.upstream.url", server.baseUrl());
         exposeAs.forEach((property, path) -> config.put(property, server.baseUrl() + path));
