@@ -190,20 +190,33 @@ class TenantsTest {
         List<RemoteFile> few = upstreams.serveMorePayroll(List.of("small"), "few", 30);
         await().atMost(Duration.ofMinutes(2)).until(() -> count("small", "DELIVERED") == few.size());
 
-        // The order in which files became DELIVERED, by ledger sequence.
-        List<String> order = new ArrayList<>();
+        // The ledger in sequence: from the moment the small tenant's first file was claimed (its poll listed it) to
+        // its last delivery, how many of the big tenant's files were delivered, against how many of them were still
+        // waiting then. Behind a first-come queue the small tenant would wait for all of those; a fair one interleaves.
+        // (Counting big's deliveries from the start instead made the outcome depend on how fast big drained while the
+        // small tenant waited for its next poll: a faster upstream made that figure grow without anything unfair.)
+        List<String[]> ledger = new ArrayList<>();
         try (Connection c = db.connection(); PreparedStatement s = c.prepareStatement(
-                "SELECT v.tenant FROM file_transition t JOIN file_version v ON v.id = t.file_id"
-                        + " WHERE t.to_state = 'DELIVERED' ORDER BY t.id");
+                "SELECT v.tenant, t.to_state FROM file_transition t JOIN file_version v ON v.id = t.file_id"
+                        + " WHERE (v.tenant = 'big' AND v.remote_id LIKE 'bulk-%' OR v.tenant = 'small' AND v.remote_id LIKE 'few-%')"
+                        + " AND t.to_state IN ('DISCOVERED', 'DELIVERED') ORDER BY t.id");
                 ResultSet rows = s.executeQuery()) {
             while (rows.next()) {
-                order.add(rows.getString(1));
+                ledger.add(new String[] { rows.getString(1), rows.getString(2) });
             }
         }
-        int lastSmall = order.lastIndexOf("small");
-        long bigBefore = order.subList(0, lastSmall).stream().filter("big"::equals).count();
-        System.out.printf("[TenantsTest] small's 30 files were delivered after %d of big's %d%n", bigBefore, backlog.size());
-        assertTrue(bigBefore < backlog.size() / 2, "small waited for " + bigBefore + " of big's files");
+        int smallListed = indexOf(ledger, "small", "DISCOVERED", false);
+        int smallDone = indexOf(ledger, "small", "DELIVERED", true);
+        long bigDeliveredBefore = ledger.subList(0, smallListed).stream()
+                .filter(e -> e[0].equals("big") && e[1].equals("DELIVERED")).count();
+        long bigWaiting = backlog.size() - bigDeliveredBefore;
+        long bigMeanwhile = ledger.subList(smallListed, smallDone).stream()
+                .filter(e -> e[0].equals("big") && e[1].equals("DELIVERED")).count();
+        System.out.printf("[TenantsTest] small's 30 files were listed with %d of big's %d files waiting and delivered"
+                + " after %d of them%n", bigWaiting, backlog.size(), bigMeanwhile);
+        assertTrue(bigWaiting >= backlog.size() / 4,
+                "only " + bigWaiting + " of big's files were left when small's were listed: the test no longer tests a backlog");
+        assertTrue(bigMeanwhile < bigWaiting / 2, "small waited for " + bigMeanwhile + " of big's " + bigWaiting + " waiting files");
         for (RemoteFile f : few) {
             assertEquals("DELIVERED", record(f).state().name());
         }
@@ -352,6 +365,21 @@ class TenantsTest {
 
     private FileRecord record(RemoteFile f) {
         return files.find(new FileKey(f.tenant(), f.upstream(), f.remoteId(), f.version())).orElseThrow(() -> new AssertionError("no ledger row for " + f));
+    }
+
+    /** The first (or last) entry of the tenant reaching the state in the ledger extract. */
+    private static int indexOf(List<String[]> ledger, String tenant, String state, boolean last) {
+        int found = -1;
+        for (int i = 0; i < ledger.size(); i++) {
+            if (ledger.get(i)[0].equals(tenant) && ledger.get(i)[1].equals(state)) {
+                found = i;
+                if (!last) {
+                    break;
+                }
+            }
+        }
+        assertTrue(found >= 0, tenant + " never reached " + state);
+        return found;
     }
 
     private long count(String tenant, String state) throws Exception {
