@@ -45,7 +45,7 @@ public class ManagementApiOnPostgresTest extends ManagementApiTest {
         public List<TestResourceEntry> testResources() {
             List<TestResourceEntry> resources = new ArrayList<>(super.testResources());
             resources.removeIf(r -> r.getClazz() == SftpServerResource.class || r.getClazz() == KafkaBrokerResource.class);
-            resources.add(new TestResourceEntry(PostgresResource.class));
+            resources.add(new TestResourceEntry(PostgresResource.class, Map.of(), true));
             return resources;
         }
     }

@@ -110,7 +110,7 @@ class ManagementApiTest {
             List<TestResourceEntry> servers = new ArrayList<>(ExampleUpstreams.servers());
             servers.add(new TestResourceEntry(ErpApiResource.class, Map.of("erphub.destinations.erp-api.base-url", "")));
             servers.add(new TestResourceEntry(SftpServerResource.class));
-            servers.add(new TestResourceEntry(KafkaBrokerResource.class));
+            servers.add(new TestResourceEntry(KafkaBrokerResource.class, Map.of(), true));
             return servers;
         }
     }

@@ -2,6 +2,7 @@ package erphub.delivery;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import erphub.testing.EveryDatabaseTestsOnly;
 import erphub.testing.OnEveryDatabase;
@@ -23,7 +24,7 @@ class FanOutOnPostgresTest extends FanOutTest {
         @Override
         public List<TestResourceEntry> testResources() {
             List<TestResourceEntry> resources = new ArrayList<>(super.testResources());
-            resources.add(new TestResourceEntry(PostgresResource.class));
+            resources.add(new TestResourceEntry(PostgresResource.class, Map.of(), true));
             return resources;
         }
     }

@@ -166,8 +166,9 @@ class FanOutTest {
             List<TestResourceEntry> servers = new ArrayList<>(ExampleUpstreams.servers());
             servers.add(new TestResourceEntry(ErpApiResource.class, Map.of("erphub.destinations.erp-api.base-url", "")));
             servers.add(new TestResourceEntry(SftpServerResource.class));
-            servers.add(new TestResourceEntry(KafkaBrokerResource.class));
-            servers.add(new TestResourceEntry(S3ServerResource.class));
+            // The servers that take seconds to start (true) start beside the others, not one after another.
+            servers.add(new TestResourceEntry(KafkaBrokerResource.class, Map.of(), true));
+            servers.add(new TestResourceEntry(S3ServerResource.class, Map.of(), true));
             servers.add(new TestResourceEntry(OtlpReceiverResource.class));
             return servers;
         }

@@ -89,9 +89,10 @@ class ProdTopologyIntakeTest {
         @Override
         public List<TestResourceEntry> testResources() {
             List<TestResourceEntry> servers = new java.util.ArrayList<>(ExampleUpstreams.servers());
-            servers.add(new TestResourceEntry(KafkaBrokerResource.class));
-            servers.add(new TestResourceEntry(S3ServerResource.class));
-            servers.add(new TestResourceEntry(PostgresResource.class));
+            // The servers that take seconds to start (true) start beside the others, not one after another.
+            servers.add(new TestResourceEntry(KafkaBrokerResource.class, Map.of(), true));
+            servers.add(new TestResourceEntry(S3ServerResource.class, Map.of(), true));
+            servers.add(new TestResourceEntry(PostgresResource.class, Map.of(), true));
             servers.add(new TestResourceEntry(OtlpReceiverResource.class));
             return servers;
         }
