@@ -4,6 +4,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
 
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -37,7 +38,8 @@ public final class UpstreamContents implements ResponseDefinitionTransformerV2 {
 
     /** Routes the example upstreams' content paths to this map, below any stub a test adds. */
     void stubOn(WireMockServer server) {
-        for (String path : new String[] { "/payroll/v2/exports/[^/]+/content", "/invoices/api/documents/[^/]+/binary" }) {
+        String anyId = "[^/]+";
+        for (String path : List.of(ExampleUpstreams.payrollContentPath(anyId), ExampleUpstreams.invoiceContentPath(anyId))) {
             server.stubFor(get(urlPathMatching(path)).atPriority(PRIORITY).willReturn(aResponse().withTransformers(NAME)));
         }
     }
