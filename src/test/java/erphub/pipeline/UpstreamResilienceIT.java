@@ -4,41 +4,48 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
-import jakarta.inject.Inject;
-
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
-import erphub.state.FileKey;
-import erphub.state.FileRecord;
-import erphub.state.FileState;
-import erphub.state.LedgerQueries;
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import erphub.testing.BesideTheApplication;
 import erphub.testing.ErpApiResource;
 import erphub.testing.ErpApiResource.ErpApi;
 import erphub.testing.ErpApiResource.Received;
-import erphub.testing.InjectTestServer;
-import erphub.testing.OAuth2ServerResource;
+import erphub.testing.PackagedApp;
 import erphub.testing.PayrollFileServer;
 import erphub.testing.PayrollFileServer.GeneratedFile;
-import erphub.testing.PayrollServerResource;
 import erphub.testing.PrometheusText;
+import erphub.testing.TestServers;
 import erphub.testing.TestTenants;
-import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
-import io.quarkus.test.junit.TestProfile;
-import io.restassured.RestAssured;
+import no.nav.security.mock.oauth2.MockOAuth2Server;
 
 /**
  * Retries that keep their promise and a circuit breaker per upstream, against a real HTTP upstream that fails on
@@ -46,18 +53,21 @@ import io.restassured.RestAssured;
  * for 10 s is delivered once it recovers, an upstream that is down costs one call per cool-down (not one per
  * file and retry) and its breaker closes by itself, and 30 % failures on both sides deliver every file exactly once.
  * The 10 s of the recovering file (another tenant's, spared the random failures) pass while the five fault runs
- * go on, so the class waits for them once.
+ * go on, so the class waits for them once. The packaged jar (embedded default, its own H2 ledger) runs it: the
+ * ledger is read through the management API, with a token from the same issuer.
  */
-@QuarkusTest
-@TestProfile(UpstreamResilienceTest.FailingOnPurpose.class)
+@BesideTheApplication
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class UpstreamResilienceTest {
+class UpstreamResilienceIT {
+
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     static final List<String> TENANTS = List.of("acme", "globex", "initech");
     static final Duration COOL_DOWN = Duration.ofSeconds(4);
     static final String UPSTREAM = "payroll-exports";
     /**
-     * Its one file's download answers 503 for 10 s, with {@code Retry-After: 1}. The profile caps the backoff at
+     * Its one file's download answers 503 for 10 s, with {@code Retry-After: 1}. This class caps the backoff at
      * {@link #MAX_BACKOFF} (the defaults' 60 s and 300 s only stretch the random failures' tail, two minutes of
      * this test): eight redeliveries then wait 1 + 2 + 2 + ... = 15 s, which outlasts the 10 s. Retry-After taken as
      * the delay instead of combined with the backoff gave up after about five seconds.
@@ -70,47 +80,71 @@ class UpstreamResilienceTest {
      * ERP delivery's own eight (they did, through the exchange's redelivery headers, and this file ended DEAD).
      */
     static final int ERP_REFUSALS = 4;
+    static final String ISSUER = "erphub";
     static GeneratedFile recovering;
     static Instant recoveringSince;
 
-    public static class FailingOnPurpose implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            TestTenants registry = new TestTenants();
-            Stream.concat(TENANTS.stream(), Stream.of(RECOVERING_TENANT)).forEach(
-                    t -> registry.tenant(t, Map.of(UPSTREAM, "payroll")).client(t + "-erp", "erp-secret-" + t));
-            Map<String, String> config = new HashMap<>(registry.write("resilience"));
-            config.put("erphub.upstreams.payroll-exports.poll-interval", "1000");
-            config.put("erphub.upstreams.payroll-exports.destinations", "erp-api");
-            config.put("erphub.upstreams.supplier-invoices.base-url", "http://127.0.0.1:9/unused");
-            config.put("erphub.upstreams.supplier-invoices.token-url", "http://127.0.0.1:9/unused");
-            config.put("erphub.destinations.erp-api.token-url", "${test.oauth2.token-url}");
-            config.put("erphub.circuit-breaker.cool-down", COOL_DOWN.toString());
-            config.put("erphub.intake.max-redelivery-delay", String.valueOf(MAX_BACKOFF.toMillis()));
-            config.put("erphub.destinations.erp-api.max-redelivery-delay", String.valueOf(MAX_BACKOFF.toMillis()));
-            config.put("erphub.archive.uri", "file:target/test-data/archive-resilience?tempPrefix=.part-");
-            return config;
-        }
+    private static PayrollFileServer upstream;
+    private static ErpApiResource erpServer;
+    private static ErpApi erp;
+    private static MockOAuth2Server oauth2;
+    private static PackagedApp app;
+    private static String admin;
 
-        @Override
-        public List<TestResourceEntry> testResources() {
-            return List.of(new TestResourceEntry(PayrollServerResource.class),
-                    new TestResourceEntry(OAuth2ServerResource.class,
-                            Map.of("erphub.upstreams.payroll-exports.token-url", "")),
-                    new TestResourceEntry(ErpApiResource.class, Map.of("erphub.destinations.erp-api.base-url", "")));
+    /**
+     * The servers and the packaged jar, once for the class: the recovering file's 10 s pass while the fault runs go
+     * on, and the breaker's state carries from one case to the next as it would in production.
+     */
+    @BeforeAll
+    static void startServersAndErphub() throws Exception {
+        upstream = new PayrollFileServer();
+        oauth2 = new MockOAuth2Server();
+        oauth2.start(InetAddress.getByName(TestServers.LOOPBACK), TestServers.freePort());
+        erpServer = new ErpApiResource();
+        erpServer.init(Map.of("erphub.destinations.erp-api.base-url", ""));
+        Map<String, String> config = new HashMap<>(erpServer.start());
+        erp = erpServer.api();
+
+        TestTenants registry = new TestTenants();
+        Stream.concat(TENANTS.stream(), Stream.of(RECOVERING_TENANT)).forEach(
+                t -> registry.tenant(t, Map.of(UPSTREAM, "payroll")).client(t + "-erp", "erp-secret-" + t));
+        config.putAll(registry.write("resilience"));
+        String tokenUrl = oauth2.tokenEndpointUrl(ISSUER).toString();
+        config.put("erphub.upstreams.payroll-exports.base-url", upstream.baseUrl());
+        config.put("erphub.upstreams.payroll-exports.token-url", tokenUrl);
+        config.put("erphub.upstreams.payroll-exports.poll-interval", "1000");
+        config.put("erphub.upstreams.payroll-exports.destinations", "erp-api");
+        config.put("erphub.upstreams.supplier-invoices.base-url", "http://127.0.0.1:9/unused");
+        config.put("erphub.upstreams.supplier-invoices.token-url", "http://127.0.0.1:9/unused");
+        config.put("erphub.destinations.erp-api.token-url", tokenUrl);
+        config.put("erphub.circuit-breaker.cool-down", COOL_DOWN.toString());
+        config.put("erphub.intake.max-redelivery-delay", String.valueOf(MAX_BACKOFF.toMillis()));
+        config.put("erphub.destinations.erp-api.max-redelivery-delay", String.valueOf(MAX_BACKOFF.toMillis()));
+        Map<String, String> environment = Map.of("ERPHUB_API_JWKS_URL", oauth2.jwksUrl(ISSUER).toString(),
+                "ERPHUB_API_ISSUER", oauth2.issuerUrl(ISSUER).toString());
+        admin = oauth2.issueToken(ISSUER, "ops-erin", "erphub-api", Map.of("groups", List.of("erphub-admin")), 3600)
+                .serialize();
+        app = PackagedApp.start(TestServers.scratchDir("resilience-"), config, environment);
+        app.awaitReady(Duration.ofSeconds(90));
+    }
+
+    @AfterAll
+    static void stopErphubAndServers() {
+        if (app != null) {
+            app.close();
+        }
+        if (upstream != null) {
+            upstream.close();
+        }
+        if (erpServer != null) {
+            erpServer.stop();
+        }
+        if (oauth2 != null) {
+            oauth2.shutdown();
         }
     }
 
-    @InjectTestServer
-    PayrollFileServer upstream;
-
-    @InjectTestServer
-    ErpApi erp;
-
-    @Inject
-    LedgerQueries ledger;
-
-    @Test
+        @Test
     @Order(1)
     void thirtyPercentFailuresAtTheUpstreamAndTheErpDeliverEveryFileExactlyOnceFiveRunsInARow() {
         recovering(); // its 10 s pass meanwhile (the next test checks it); the random failures spare its tenant
@@ -223,13 +257,17 @@ class UpstreamResilienceTest {
     }
 
     private void awaitDelivered(List<GeneratedFile> files, Duration atMost) {
-        await().atMost(atMost).pollInterval(Duration.ofMillis(250)).until(() -> files.stream().allMatch(f -> {
-            FileRecord row = ledger.find(key(f)).orElse(null);
-            if (row != null && (row.state() == FileState.DEAD_LETTERED || row.state() == FileState.REJECTED)) {
-                throw new AssertionError(f + " ended " + row.state() + ": " + row.reason());
-            }
-            return row != null && row.state() == FileState.DELIVERED;
-        }));
+        Set<String> tenants = files.stream().map(GeneratedFile::tenant).collect(Collectors.toSet());
+        await().atMost(atMost).pollInterval(Duration.ofMillis(250)).until(() -> {
+            Map<String, Row> rows = rows(tenants);
+            return files.stream().allMatch(f -> {
+                Row row = rows.get(key(f));
+                if (row != null && ("DEAD_LETTERED".equals(row.state()) || "REJECTED".equals(row.state()))) {
+                    throw new AssertionError(f + " ended " + row.state() + ": " + row.reason());
+                }
+                return row != null && "DELIVERED".equals(row.state());
+            });
+        });
     }
 
     private List<Received> accepted(GeneratedFile f) {
@@ -237,17 +275,68 @@ class UpstreamResilienceTest {
         return erp.accepted().stream().filter(r -> key.equals(r.idempotencyKey())).toList();
     }
 
-    private FileRecord row(GeneratedFile f) {
-        return ledger.find(key(f)).orElseThrow();
+    private Row row(GeneratedFile f) {
+        return Optional.ofNullable(rows(Set.of(f.tenant())).get(key(f))).orElseThrow(() -> new AssertionError(f + " has no row"));
     }
 
-    private static FileKey key(GeneratedFile f) {
-        return new FileKey(f.tenant(), UPSTREAM, f.id(), "1");
+    private static String key(GeneratedFile f) {
+        return f.tenant() + "/" + f.id() + "/1";
+    }
+
+    /** One row of the ledger as {@code GET /api/files} shows it. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    record Row(String tenant, String remoteId, String version, String state, String reason, String checksum) {
+    }
+
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    record Page(List<Row> items, String next) {
+    }
+
+    /** The ledger's rows of these tenants' payroll files, by tenant/remote id/version, read through the API. */
+    private static Map<String, Row> rows(Set<String> tenants) {
+        Map<String, Row> rows = new HashMap<>();
+        for (String tenant : tenants) {
+            String cursor = null;
+            do {
+                Page page = page(get("/api/files?upstream=" + UPSTREAM + "&tenant=" + tenant + "&limit=1000"
+                        + (cursor == null ? "" : "&cursor=" + URLEncoder.encode(cursor, StandardCharsets.UTF_8)), admin));
+                page.items().forEach(r -> rows.put(r.tenant() + "/" + r.remoteId() + "/" + r.version(), r));
+                cursor = page.next();
+            } while (cursor != null);
+        }
+        return rows;
+    }
+
+    private static Page page(String json) {
+        try {
+            return JSON.readValue(json, Page.class);
+        } catch (IOException e) {
+            throw new AssertionError("not a page of files: " + json, e);
+        }
+    }
+
+    private static String get(String path, String token) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(app.url(path))).timeout(Duration.ofSeconds(10));
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        try {
+            HttpResponse<String> response = HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() != 200) {
+                throw new AssertionError("GET " + path + " answered " + response.statusCode() + ": " + response.body());
+            }
+            return response.body();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     /** The upstream's circuit as /q/metrics shows it (erphub_upstream_breaker_state: 0 closed, 1 half-open, 2 open). */
     private static String circuit() {
-        double state = PrometheusText.sum(RestAssured.get("/q/metrics").asString(), "erphub_upstream_breaker_state",
+        double state = PrometheusText.sum(get("/q/metrics", null), "erphub_upstream_breaker_state",
                 "upstream=\"" + UPSTREAM + "\"");
         return state == 2 ? "OPEN" : state == 1 ? "HALF_OPEN" : "CLOSED";
     }
