@@ -52,7 +52,7 @@ public final class KeycloakServer implements AutoCloseable {
                 "--db=dev-mem", "--http-host=" + TestServers.LOOPBACK, "--http-port=" + port,
                 "--http-management-port=" + TestServers.freePort(), "--import-realm", "--cache=local"));
         Path log = TestServers.scratchDir("keycloak-").resolve("keycloak.log");
-        ProcessBuilder builder = new ProcessBuilder(TestServers.besideTheChain(command)).redirectErrorStream(true).redirectOutput(log.toFile());
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         // Keycloak runs on this JVM's Java (17 or newer), with a modest heap (it is one of several processes here).
         builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
         builder.environment().put("JAVA_OPTS_KC_HEAP", "-Xms64m -Xmx384m");

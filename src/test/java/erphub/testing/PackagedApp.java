@@ -83,7 +83,7 @@ public final class PackagedApp implements AutoCloseable {
             Files.createDirectories(workDir);
             Path log = Files.createTempFile(workDir, "erphub-", ".log");
             long started = System.nanoTime();
-            ProcessBuilder builder = new ProcessBuilder(TestServers.besideTheChain(command)).directory(workDir.toFile())
+            ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile())
                     .redirectErrorStream(true).redirectOutput(log.toFile());
             builder.environment().putAll(environment);
             Process process = builder.start();

@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
 
 import org.awaitility.Awaitility;
 
@@ -106,33 +105,6 @@ public final class TestServers {
         public String toString() {
             return first + "-" + (first + span - 1);
         }
-    }
-
-    /**
-     * The command to start a process of a packaged-jar test (the packaged app, Keycloak) at a lower CPU priority, where
-     * the build asks for one ({@code test.side.nice} in pom.xml, a {@code nice} increment) and a {@code nice} command
-     * exists: those tests run beside the {@code @QuarkusTest} classes, which run one after another and are the suite's
-     * critical path, and on two cores both compete for the CPU. Lowered, the side processes take the CPU the chain
-     * leaves; they still get it whenever the chain waits. Unchanged where the property is empty (the bench and chaos
-     * profiles measure speed) or where there is no {@code nice}.
-     */
-    public static List<String> besideTheChain(List<String> command) {
-        return besideTheChain(command, System.getProperty("test.side.nice", ""));
-    }
-
-    /** As {@link #besideTheChain(List)}, with the increment given: 1 to 19, anything else leaves the command as it is. */
-    static List<String> besideTheChain(List<String> command, String increment) {
-        increment = increment == null ? "" : increment.strip();
-        if (!increment.matches("[1-9]|1[0-9]")) {
-            return command;
-        }
-        Path nice = Stream.of("/usr/bin/nice", "/bin/nice").map(Path::of).filter(Files::isExecutable).findFirst().orElse(null);
-        if (nice == null) {
-            return command;
-        }
-        List<String> niced = new ArrayList<>(List.of(nice.toString(), "-n", increment));
-        niced.addAll(command);
-        return niced;
     }
 
     /** A fresh folder under target/, so a test run leaves nothing outside the build directory. */

@@ -1,6 +1,5 @@
 package erphub.testing;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -76,34 +75,5 @@ class TestServersTest {
         } catch (java.net.BindException someoneElseHasIt) {
             // port + 1 was busy already: freePort would skip it all the same
         }
-    }
-
-    @Test
-    void aSideProcessRunsUnderNiceOnlyWithAnIncrementFromOneToNineteen() throws Exception {
-        List<String> java = List.of("java", "-jar", "app.jar");
-        List<String> niced = TestServers.besideTheChain(java, " 5 ");
-        if (Files.isExecutable(Path.of("/usr/bin/nice")) || Files.isExecutable(Path.of("/bin/nice"))) {
-            assertEquals(List.of("-n", "5", "java", "-jar", "app.jar"), niced.subList(1, niced.size()));
-            assertTrue(niced.get(0).endsWith("/nice"), niced.get(0));
-            // nice execs the command: the process keeps the PID a test kills and measures.
-            Process p = new ProcessBuilder(TestServers.besideTheChain(List.of("sh", "-c", "echo $$; cat /proc/self/stat"), "5"))
-                    .redirectErrorStream(true).start();
-            String[] out = new String(p.getInputStream().readAllBytes()).strip().split("\\n");
-            assertEquals(0, p.waitFor());
-            assertEquals(String.valueOf(p.pid()), out[0].strip(), "the same process");
-            int mine = niceness(Files.readString(Path.of("/proc/self/stat")));
-            assertEquals(Math.min(19, mine + 5), niceness(out[1]), "five steps nicer than this JVM");
-        } else {
-            assertEquals(java, niced);
-        }
-        for (String unsafe : List.of("", "0", "20", "-5", "5; rm -rf /", "abc", "05")) {
-            assertEquals(java, TestServers.besideTheChain(java, unsafe), "increment '" + unsafe + "'");
-        }
-        assertEquals(java, TestServers.besideTheChain(java, null));
-    }
-
-    /** The nice value in a /proc/<pid>/stat line (the 19th field; the command name in brackets may hold spaces). */
-    private static int niceness(String stat) {
-        return Integer.parseInt(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[16]);
     }
 }
