@@ -11,6 +11,7 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.Date;
 import java.util.Iterator;
 import java.util.List;
@@ -22,6 +23,9 @@ import org.bouncycastle.bcpg.sig.KeyFlags;
 import org.bouncycastle.crypto.AsymmetricCipherKeyPair;
 import org.bouncycastle.crypto.generators.RSAKeyPairGenerator;
 import org.bouncycastle.crypto.params.RSAKeyGenerationParameters;
+import org.bouncycastle.crypto.params.RSAKeyParameters;
+import org.bouncycastle.crypto.params.RSAPrivateCrtKeyParameters;
+import org.bouncycastle.crypto.util.PrivateKeyFactory;
 import org.bouncycastle.openpgp.PGPEncryptedDataList;
 import org.bouncycastle.openpgp.PGPException;
 import org.bouncycastle.openpgp.PGPKeyPair;
@@ -174,13 +178,45 @@ public final class PgpTestKeys {
         }
     }
 
-    /** A key created {@code age} before now, where now is once its RSA key pairs have been generated. */
+    /** The pairs of {@value #RSA_PAIRS}, a different one for each call in this JVM until they run out. */
+    private static final String RSA_PAIRS = "/pgp/rsa-2048-test-pairs.txt";
+    private static final String HANDED_OUT = "test-only.pgp-rsa-pairs-handed-out";
+
+    /**
+     * An RSA 2048 key pair no other key of this JVM has: the next of the file's pairs, then freshly generated ones.
+     * Generating one is pure BigInteger work, seconds of CPU on the test JVMs' client compiler; the suite needs a few
+     * dozen. The count is kept in a system property, where every class loader of the JVM sees the same one (a Quarkus
+     * test's profile and the test itself may load this class twice), so no two keys share a pair.
+     */
+    static AsymmetricCipherKeyPair rsaPair() {
+        int index;
+        // A string, as everything in the system properties must be (Narayana's build step, for one, fails on other values).
+        synchronized (System.getProperties()) {
+            index = Integer.parseInt(System.getProperty(HANDED_OUT, "0"));
+            System.setProperty(HANDED_OUT, String.valueOf(index + 1));
+        }
+        try (InputStream in = PgpTestKeys.class.getResourceAsStream(RSA_PAIRS)) {
+            List<String> pairs = in == null ? List.of() : new String(in.readAllBytes(), StandardCharsets.US_ASCII).lines()
+                    .filter(line -> !line.isBlank() && !line.startsWith("#")).toList();
+            if (index < pairs.size()) {
+                RSAPrivateCrtKeyParameters secret = (RSAPrivateCrtKeyParameters) PrivateKeyFactory.createKey(
+                        Base64.getDecoder().decode(pairs.get(index)));
+                return new AsymmetricCipherKeyPair(
+                        new RSAKeyParameters(false, secret.getModulus(), secret.getPublicExponent()), secret);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + RSA_PAIRS, e);
+        }
+        RSAKeyPairGenerator rsa = new RSAKeyPairGenerator();
+        rsa.init(new RSAKeyGenerationParameters(BigInteger.valueOf(0x10001), RANDOM, 2048, 80));
+        return rsa.generateKeyPair();
+    }
+
+    /** A key created {@code age} before now, where now is once its RSA key pairs were taken. */
     private static TestKey generate(String userId, Duration age, Duration subkeyValidity, boolean encryptionSubkey) {
         try {
-            RSAKeyPairGenerator rsa = new RSAKeyPairGenerator();
-            rsa.init(new RSAKeyGenerationParameters(BigInteger.valueOf(0x10001), RANDOM, 2048, 80));
-            AsymmetricCipherKeyPair primaryPair = rsa.generateKeyPair();
-            AsymmetricCipherKeyPair subPair = encryptionSubkey ? rsa.generateKeyPair() : null;
+            AsymmetricCipherKeyPair primaryPair = rsaPair();
+            AsymmetricCipherKeyPair subPair = encryptionSubkey ? rsaPair() : null;
             Date when = Date.from(Instant.now().minus(age));
             PGPKeyPair primary = new BcPGPKeyPair(PublicKeyAlgorithmTags.RSA_GENERAL, primaryPair, when);
             PGPSignatureSubpacketGenerator primaryFlags = new PGPSignatureSubpacketGenerator();
