@@ -23,7 +23,7 @@ import erphub.testing.PgpTestKeys;
 
 /**
  * The registry file as an operator writes it: checked as a whole, every mistake reported with file, line and
- * column. (TenantsTest covers loading at start, reloading and the pipeline.)
+ * column. (TenantsIT covers loading at start, reloading and the pipeline.)
  */
 @BesideTheApplication
 class RegistryReaderTest {

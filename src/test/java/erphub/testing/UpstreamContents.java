@@ -18,7 +18,7 @@ import com.github.tomakehurst.wiremock.stubbing.ServeEvent;
 /**
  * The example upstreams' file contents ({@link ExampleUpstreams}), each tenant's own bytes by its token's subject, as
  * a real upstream serves them. WireMock matches a request against its stubs one after another, so with one stub per
- * file every download scanned thousands of them (TenantsTest serves over 3,000 files): WireMock's request matching was
+ * file every download scanned thousands of them (TenantsIT serves over 3,000 files): WireMock's request matching was
  * 9 % of the test JVM's CPU (JFR). Now one stub per upstream content path hands the request to this map. A path it
  * does not hold, or another tenant's token, gets 404, as an unmatched request did. A test's own stub for a content
  * path (default priority) still wins over these (priority 10).

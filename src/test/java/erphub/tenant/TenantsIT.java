@@ -9,61 +9,72 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.reflect.Field;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 import java.util.stream.IntStream;
 
-import jakarta.inject.Inject;
-
-import io.restassured.RestAssured;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.tomakehurst.wiremock.WireMockServer;
 
-import erphub.state.FileKey;
-import erphub.state.FileRecord;
-import erphub.state.ClaimStore;
-import erphub.state.FileLedger;
-import erphub.state.LedgerQueries;
-import erphub.state.PollStateStore;
-import erphub.state.StateDataSource;
+import erphub.testing.BesideTheApplication;
 import erphub.testing.ExampleUpstreams;
 import erphub.testing.ExampleUpstreams.RemoteFile;
-import erphub.testing.InjectTestServer;
+import erphub.testing.PackagedApp;
 import erphub.testing.SftpServerResource;
 import erphub.testing.SftpServerResource.SftpServer;
+import erphub.testing.TestServers;
 import erphub.testing.TestTenants;
-import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
-import io.quarkus.test.junit.TestProfile;
+import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+import io.quarkus.test.junit.QuarkusTestProfile.TestResourceEntry;
+import no.nav.security.mock.oauth2.MockOAuth2Server;
 
 /**
  * The tenant registry at work, with the real pipeline: 250 tenants loaded at start, a large tenant's backlog
  * not starving a small one, tenants with colliding remote ids and file names kept apart, tenants added,
  * disabled and a broken registry rejected while erphub runs, and no secret in the log of the whole run.
- * Servers: WireMock upstream, OAuth2 server, MINA SSHD; the archive is a local folder, the ledger H2.
+ * Servers: WireMock upstream, OAuth2 server, MINA SSHD; the archive is a local folder, the ledger H2. The packaged jar
+ * runs it (embedded default) beside the {@code @QuarkusTest} classes; the ledger is read over H2's automatic mixed
+ * mode (the app serves its database file to this JVM), the registry and health through the management API.
  */
-@QuarkusTest
-@TestProfile(TenantsTest.Registry.class)
+@BesideTheApplication
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class TenantsTest {
+class TenantsIT {
 
-    static final Path REGISTRY = Path.of("target", "test-registries", "tenants-test.yaml").toAbsolutePath();
-    static final Path LOG = Path.of("target", "test-logs", "tenants-test.log").toAbsolutePath();
-    static final Path ARCHIVE = Path.of("target", "test-data", "archive-tenants").toAbsolutePath();
+    static final String REGISTRY_NAME = "tenants-it";
+    static final Path REGISTRY = Path.of("target", "test-registries", REGISTRY_NAME + ".yaml").toAbsolutePath();
+    static final Path LOG = Path.of("target", "test-logs", "tenants-it.log").toAbsolutePath();
+    static final Path ARCHIVE = Path.of("target", "test-data", "archive-tenants-it").toAbsolutePath();
+    static final String ISSUER = "erphub";
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     static final int FILLERS = 246;
     static final String PAYROLL = ExampleUpstreams.PAYROLL;
     static final String INVOICES = ExampleUpstreams.INVOICES;
@@ -91,78 +102,94 @@ class TenantsTest {
         return all;
     }
 
-    public static class Registry implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            TestTenants tenants = registry(false, false);
-            // The secrets exist before the tenant is onboarded, as a Kubernetes Secret would.
-            // late's client is late-payroll (the upstream serves each tenant's bytes to its own client), under a
-            // reference of another name, as an operator may choose.
-            tenants.config("erphub.credentials.late-onboarded.client-id", "late-payroll")
-                    .config("erphub.credentials.late-onboarded.client-secret", "late-onboarded-secret");
-            for (String t : List.of("big", "small")) {
-                tenants.client(t + "-payroll", "secret-payroll-" + t);
-            }
-            for (String t : List.of("twin-a", "twin-b")) {
-                tenants.client(t + "-procurement", "secret-procurement-" + t);
-            }
-            IntStream.range(0, FILLERS).forEach(i -> tenants.client(String.format("filler-%03d-procurement", i),
-                    String.format("secret-procurement-filler-%03d", i)));
-            Map<String, String> config = new HashMap<>(tenants.write("tenants-test"));
-            config.put("erphub.upstreams.payroll-exports.poll-interval", "1000");
-            config.put("erphub.upstreams.supplier-invoices.poll-cron", "0/2 * * * * ?");
-            config.put("erphub.upstreams.payroll-exports.destinations", "kafka");
-            config.put("erphub.upstreams.supplier-invoices.destinations", "sftp");
-            config.put("erphub.tenants.reload-interval", "500");
-            // aPollListsSeveralTenantsAtOnceAndNoMoreThanTheNodeAllows
-            config.put("erphub.intake.listing-concurrency", "4");
-            config.put("erphub.intake.node-listing-concurrency", "3");
-            config.put("erphub.archive.uri", "file:" + ARCHIVE + "?tempPrefix=.part-");
-            config.putAll(SftpServerResource.asDestination());
-            config.put("quarkus.log.file.enabled", "true");
-            config.put("quarkus.log.file.path", LOG.toString());
-            return config;
+    /** The configuration the packaged jar starts with, besides the servers' own. */
+    static Map<String, String> config() {
+        TestTenants tenants = registry(false, false);
+        // The secrets exist before the tenant is onboarded, as a Kubernetes Secret would.
+        // late's client is late-payroll (the upstream serves each tenant's bytes to its own client), under a
+        // reference of another name, as an operator may choose.
+        tenants.config("erphub.credentials.late-onboarded.client-id", "late-payroll")
+                .config("erphub.credentials.late-onboarded.client-secret", "late-onboarded-secret");
+        for (String t : List.of("big", "small")) {
+            tenants.client(t + "-payroll", "secret-payroll-" + t);
         }
-
-        @Override
-        public List<TestResourceEntry> testResources() {
-            List<TestResourceEntry> servers = new ArrayList<>(ExampleUpstreams.servers());
-            servers.add(new TestResourceEntry(SftpServerResource.class));
-            return servers;
+        for (String t : List.of("twin-a", "twin-b")) {
+            tenants.client(t + "-procurement", "secret-procurement-" + t);
         }
+        IntStream.range(0, FILLERS).forEach(i -> tenants.client(String.format("filler-%03d-procurement", i),
+                String.format("secret-procurement-filler-%03d", i)));
+        Map<String, String> config = new HashMap<>(tenants.write(REGISTRY_NAME));
+        config.put("erphub.upstreams.payroll-exports.poll-interval", "1000");
+        config.put("erphub.upstreams.supplier-invoices.poll-cron", "0/2 * * * * ?");
+        // payroll-exports to the in-process Kafka stand-in (a seda queue), supplier-invoices over SFTP.
+        config.put("erphub.upstreams.payroll-exports.destinations", "kafka");
+        config.put("erphub.upstreams.supplier-invoices.destinations", "sftp");
+        config.put("erphub.tenants.reload-interval", "500");
+        // aPollListsSeveralTenantsAtOnceAndNoMoreThanTheNodeAllows
+        config.put("erphub.intake.listing-concurrency", "4");
+        config.put("erphub.intake.node-listing-concurrency", "3");
+        config.put("erphub.archive.uri", "file:" + ARCHIVE + "?tempPrefix=.part-");
+        config.putAll(SftpServerResource.asDestination());
+        config.put("quarkus.log.file.enabled", "true");
+        config.put("quarkus.log.file.path", LOG.toString());
+        return config;
     }
 
-    @InjectTestServer
-    WireMockServer upstream;
-
-    @InjectTestServer
-    SftpServer sftp;
-
-    @Inject
-    erphub.health.HealthDetails health;
-
-    @Inject
-    TenantRegistry tenants;
-
-    @Inject
-    TenantDirectory directory;
-
-    @Inject
-    LedgerQueries files;
-
-    @Inject
-    ClaimStore claims;
-
-    @Inject
-    FileLedger ledger;
-
-    @Inject
-    PollStateStore polls;
-
-    @Inject
-    StateDataSource db;
-
+    private static final List<QuarkusTestResourceLifecycleManager> SERVERS = new ArrayList<>();
+    private static final List<Object> STARTED = new ArrayList<>();
+    static WireMockServer upstream;
+    static SftpServer sftp;
+    static PackagedApp app;
+    static String jdbcUrl;
+    static String admin;
     static ExampleUpstreams upstreams;
+
+    @BeforeAll
+    static void startServersAndErphub() throws Exception {
+        List<TestResourceEntry> entries = new ArrayList<>(ExampleUpstreams.servers());
+        entries.add(new TestResourceEntry(SftpServerResource.class));
+        Map<String, String> config = new HashMap<>();
+        for (TestResourceEntry entry : entries) {
+            QuarkusTestResourceLifecycleManager server = entry.getClazz().getDeclaredConstructor().newInstance();
+            server.init(entry.getArgs());
+            SERVERS.add(server);
+            config.putAll(server.start());
+            server.inject(new QuarkusTestResourceLifecycleManager.TestInjector() {
+                @Override
+                public void injectIntoFields(Object fieldValue, Predicate<Field> predicate) {
+                    STARTED.add(fieldValue);
+                }
+            });
+        }
+        upstream = started(WireMockServer.class);
+        sftp = started(SftpServer.class);
+        MockOAuth2Server oauth2 = started(MockOAuth2Server.class);
+        config.putAll(config());
+        Path work = TestServers.scratchDir("tenants-");
+        // H2's automatic mixed mode: the app opens the file and serves it; this JVM's connections reach it over TCP.
+        jdbcUrl = "jdbc:h2:file:" + work.resolve("data/state/erphub").toAbsolutePath()
+                + ";AUTO_SERVER=TRUE;WRITE_DELAY=0";
+        config.put("quarkus.datasource.\"h2\".jdbc.url", jdbcUrl);
+        Map<String, String> environment = Map.of("ERPHUB_API_JWKS_URL", oauth2.jwksUrl(ISSUER).toString(),
+                "ERPHUB_API_ISSUER", oauth2.issuerUrl(ISSUER).toString());
+        admin = oauth2.issueToken(ISSUER, "ops-tess", "erphub-api", Map.of("groups", List.of("erphub-admin")), 3600)
+                .serialize();
+        app = PackagedApp.start(work, config, environment);
+        app.awaitReady(Duration.ofSeconds(120));
+    }
+
+    @AfterAll
+    static void stopErphubAndServers() {
+        if (app != null) {
+            app.close();
+        }
+        SERVERS.forEach(QuarkusTestResourceLifecycleManager::stop);
+    }
+
+    private static <T> T started(Class<T> type) {
+        return STARTED.stream().filter(type::isInstance).map(type::cast).findFirst()
+                .orElseThrow(() -> new IllegalStateException("no " + type.getSimpleName() + " was started"));
+    }
 
     @Test
     @Order(1)
@@ -171,12 +198,12 @@ class TenantsTest {
         // The fillers' lists are empty: they are polled like any tenant and have nothing new.
         upstream.stubFor(get(urlPathEqualTo("/invoices/api/documents")).atPriority(10).willReturn(aResponse()
                 .withHeader("Content-Type", "application/json").withBody("{\"page\":1,\"items\":[]}")));
-        assertEquals(250, tenants.current().tenants().size());
-        assertEquals(248, directory.tenantsOf(INVOICES).size());
-        assertEquals(List.of("big", "small"), directory.tenantsOf(PAYROLL));
-        assertEquals("b-drop", directory.sftpFolder("twin-b"));
-        assertEquals(2, directory.limits("big").orElseThrow().maxConcurrentDownloads());
-        assertEquals(4, directory.limits("small").orElseThrow().maxConcurrentDownloads(), "the default");
+        assertEquals(250, tenantViews().size());
+        assertEquals(248, subscribed(INVOICES).size());
+        assertEquals(List.of("big", "small"), subscribed(PAYROLL));
+        assertEquals("b-drop", tenantView("twin-b").get("sftpFolder"));
+        assertEquals(2, maxConcurrentDownloads("big"));
+        assertEquals(4, maxConcurrentDownloads("small"), "the default");
         Map<String, Object> health = registryHealth();
         assertEquals("UP", health.get("status"));
         assertEquals(null, health.get("data"), "tenant ids and counts are behind the API, not on the open health endpoint");
@@ -196,7 +223,7 @@ class TenantsTest {
         // (Counting big's deliveries from the start instead made the outcome depend on how fast big drained while the
         // small tenant waited for its next poll: a faster upstream made that figure grow without anything unfair.)
         List<String[]> ledger = new ArrayList<>();
-        try (Connection c = db.connection(); PreparedStatement s = c.prepareStatement(
+        try (Connection c = ledger(); PreparedStatement s = c.prepareStatement(
                 "SELECT v.tenant, t.to_state FROM file_transition t JOIN file_version v ON v.id = t.file_id"
                         + " WHERE (v.tenant = 'big' AND v.remote_id LIKE 'bulk-%' OR v.tenant = 'small' AND v.remote_id LIKE 'few-%')"
                         + " AND t.to_state IN ('DISCOVERED', 'DELIVERED') ORDER BY t.id");
@@ -212,13 +239,13 @@ class TenantsTest {
         long bigWaiting = backlog.size() - bigDeliveredBefore;
         long bigMeanwhile = ledger.subList(smallListed, smallDone).stream()
                 .filter(e -> e[0].equals("big") && e[1].equals("DELIVERED")).count();
-        System.out.printf("[TenantsTest] small's 30 files were listed with %d of big's %d files waiting and delivered"
+        System.out.printf("[TenantsIT] small's 30 files were listed with %d of big's %d files waiting and delivered"
                 + " after %d of them%n", bigWaiting, backlog.size(), bigMeanwhile);
         assertTrue(bigWaiting >= backlog.size() / 4,
                 "only " + bigWaiting + " of big's files were left when small's were listed: the test no longer tests a backlog");
         assertTrue(bigMeanwhile < bigWaiting / 2, "small waited for " + bigMeanwhile + " of big's " + bigWaiting + " waiting files");
         for (RemoteFile f : few) {
-            assertEquals("DELIVERED", record(f).state().name());
+            assertEquals("DELIVERED", record(f).state());
         }
     }
 
@@ -238,7 +265,7 @@ class TenantsTest {
             assertFalse(java.util.Arrays.equals(twin.content(), f.content()));
             String folder = f.tenant().equals("twin-b") ? "b-drop" : "twin-a";
             assertArrayEquals(f.content(), Files.readAllBytes(sftp.root().resolve(folder).resolve(INVOICES).resolve(f.name())));
-            FileRecord r = record(f);
+            Row r = record(f);
             assertTrue(r.archiveKey().startsWith(f.tenant() + "/" + INVOICES + "/"), r.archiveKey());
             assertArrayEquals(f.content(), Files.readAllBytes(ARCHIVE.resolve(r.archiveKey())));
         }
@@ -262,9 +289,9 @@ class TenantsTest {
         List<RemoteFile> lateFiles = upstreams.serveMorePayroll(List.of("late"), "first", 5);
         writeRegistry(registry(true, true).yaml());
         await().atMost(Duration.ofSeconds(30)).until(() -> count("late", "DELIVERED") == 5);
-        assertEquals(251, tenants.current().tenants().size());
+        assertEquals(251, tenantViews().size());
         for (RemoteFile f : lateFiles) {
-            assertEquals("DELIVERED", record(f).state().name());
+            assertEquals("DELIVERED", record(f).state());
         }
     }
 
@@ -277,10 +304,10 @@ class TenantsTest {
         writeRegistry(broken);
         await().atMost(Duration.ofSeconds(30)).until(() -> "DOWN".equals(registryHealth().get("status")));
         assertEquals(null, registryHealth().get("data"), "the problems are for operators (GET /api/health), not strangers");
-        String problems = String.valueOf(health.tenantRegistry().data().get("problems"));
+        String problems = String.valueOf(registryCheckForOperators().get("problems"));
         assertTrue(problems.contains("unknown upstream 'payroll-export'"), problems);
         assertTrue(problems.contains(REGISTRY + ":"), "the problem names the file and line: " + problems);
-        assertEquals(List.of("big", "late", "small"), directory.tenantsOf(PAYROLL), "the tenants in force stay");
+        assertEquals(List.of("big", "late", "small"), subscribed(PAYROLL), "the tenants in force stay");
     }
 
     @Test
@@ -288,13 +315,13 @@ class TenantsTest {
     void aDisabledTenantGetsNoNewClaims() throws Exception {
         writeRegistry(registry(true, false).yaml());
         await().atMost(Duration.ofSeconds(30)).until(() -> "UP".equals(registryHealth().get("status"))
-                && !directory.tenantsOf(PAYROLL).contains("late"));
+                && !subscribed(PAYROLL).contains("late"));
         upstreams.serveMorePayroll(List.of("late"), "second", 5);
         // Three polls of payroll-exports later (small's poll record moves on), late still has only its first five.
         for (int cycle = 0; cycle < 3; cycle++) {
-            Instant before = polls.find(PAYROLL, "small").orElseThrow().lastStartedAt();
+            Instant before = lastPollStarted(PAYROLL, "small");
             await().atMost(Duration.ofSeconds(30))
-                    .until(() -> polls.find(PAYROLL, "small").orElseThrow().lastStartedAt().isAfter(before));
+                    .until(() -> lastPollStarted(PAYROLL, "small").isAfter(before));
         }
         assertEquals(5, count("late", null));
     }
@@ -326,7 +353,7 @@ class TenantsTest {
             await().atMost(Duration.ofSeconds(60)).until(() -> listStarts(since, true).size() >= 60);
             int fillers = mostAtOnce(listStarts(since, true), answerMillis);
             int all = mostAtOnce(listStarts(since, false), answerMillis);
-            System.out.printf("[TenantsTest] at most %d filler lists in flight together, %d lists of both upstreams%n",
+            System.out.printf("[TenantsIT] at most %d filler lists in flight together, %d lists of both upstreams%n",
                     fillers, all);
             assertTrue(fillers >= 2, "the fillers were listed one after the other");
             assertTrue(all <= 3, all + " lists in flight together, more than node-listing-concurrency");
@@ -359,12 +386,111 @@ class TenantsTest {
 
     /** The erphub-tenant-registry check, as the operator reads it from /q/health/well. */
     private static Map<String, Object> registryHealth() {
-        return RestAssured.get("/q/health/well").then().extract().jsonPath()
-                .getMap("checks.find { it.name == 'erphub-tenant-registry' }");
+        Map<String, Object> well = read(fetch("/q/health/well", null), new TypeReference<>() {
+        });
+        return checkNamed(well.get("checks"), "erphub-tenant-registry");
     }
 
-    private FileRecord record(RemoteFile f) {
-        return files.find(new FileKey(f.tenant(), f.upstream(), f.remoteId(), f.version())).orElseThrow(() -> new AssertionError("no ledger row for " + f));
+    /** The same check's details, as operators read them behind the API (GET /api/health). */
+    private static Map<String, Object> registryCheckForOperators() {
+        Object data = checkNamed(read(fetch("/api/health", admin), new TypeReference<List<Object>>() {
+        }), "erphub-tenant-registry").get("data");
+        @SuppressWarnings("unchecked")
+        Map<String, Object> details = data == null ? Map.of() : (Map<String, Object>) data;
+        return details;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> checkNamed(Object checks, String name) {
+        return ((List<Map<String, Object>>) checks).stream().filter(c -> name.equals(c.get("name"))).findFirst()
+                .orElseThrow(() -> new AssertionError("no check " + name + " in " + checks));
+    }
+
+    /** The tenants in force, as GET /api/tenants lists them. */
+    private static List<Map<String, Object>> tenantViews() {
+        return read(fetch("/api/tenants", admin), new TypeReference<>() {
+        });
+    }
+
+    private static Map<String, Object> tenantView(String id) {
+        return tenantViews().stream().filter(t -> id.equals(t.get("id"))).findFirst()
+                .orElseThrow(() -> new AssertionError("no tenant " + id));
+    }
+
+    private static int maxConcurrentDownloads(String tenant) {
+        @SuppressWarnings("unchecked")
+        Map<String, Object> limits = (Map<String, Object>) tenantView(tenant).get("limits");
+        return ((Number) limits.get("maxConcurrentDownloads")).intValue();
+    }
+
+    /** The enabled tenants subscribed to the upstream, by id. */
+    @SuppressWarnings("unchecked")
+    private static List<String> subscribed(String upstream) {
+        return tenantViews().stream().filter(t -> Boolean.TRUE.equals(t.get("enabled")))
+                .filter(t -> ((Map<String, Object>) t.get("upstreamCredentials")).containsKey(upstream))
+                .map(t -> (String) t.get("id")).sorted().toList();
+    }
+
+    private static <T> T read(String json, TypeReference<T> type) {
+        try {
+            return JSON.readValue(json, type);
+        } catch (IOException e) {
+            throw new AssertionError("not the JSON expected: " + json, e);
+        }
+    }
+
+    private static String fetch(String path, String token) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(app.url(path))).timeout(Duration.ofSeconds(10));
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        try {
+            return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString()).body();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A connection to the app's ledger (H2 in automatic mixed mode). */
+    private static Connection ledger() throws SQLException {
+        return DriverManager.getConnection(jdbcUrl, "erphub", "");
+    }
+
+    /** The file's ledger row: its state and archive key. */
+    private record Row(String state, String archiveKey) {
+    }
+
+    private static Row record(RemoteFile f) throws SQLException {
+        try (Connection c = ledger(); PreparedStatement s = c.prepareStatement("SELECT state, archive_key FROM file_version"
+                + " WHERE tenant = ? AND upstream = ? AND remote_id = ? AND version = ?")) {
+            s.setString(1, f.tenant());
+            s.setString(2, f.upstream());
+            s.setString(3, f.remoteId());
+            s.setString(4, f.version());
+            try (ResultSet rows = s.executeQuery()) {
+                if (!rows.next()) {
+                    throw new AssertionError("no ledger row for " + f);
+                }
+                return new Row(rows.getString(1), rows.getString(2));
+            }
+        }
+    }
+
+    private static Instant lastPollStarted(String upstreamId, String tenant) throws SQLException {
+        try (Connection c = ledger(); PreparedStatement s = c.prepareStatement(
+                "SELECT last_started_at FROM upstream_poll WHERE upstream = ? AND tenant = ?")) {
+            s.setString(1, upstreamId);
+            s.setString(2, tenant);
+            try (ResultSet rows = s.executeQuery()) {
+                if (!rows.next()) {
+                    throw new AssertionError("no poll of " + tenant + " at " + upstreamId);
+                }
+                return rows.getObject(1, java.time.OffsetDateTime.class).toInstant();
+            }
+        }
     }
 
     /** The first (or last) entry of the tenant reaching the state in the ledger extract. */
@@ -383,7 +509,7 @@ class TenantsTest {
     }
 
     private long count(String tenant, String state) throws Exception {
-        try (Connection c = db.connection(); PreparedStatement s = c.prepareStatement(
+        try (Connection c = ledger(); PreparedStatement s = c.prepareStatement(
                 "SELECT COUNT(*) FROM file_version WHERE tenant = ?" + (state == null ? "" : " AND state = ?"))) {
             s.setString(1, tenant);
             if (state != null) {
