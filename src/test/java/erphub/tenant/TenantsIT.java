@@ -10,12 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.lang.reflect.Field;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -64,7 +59,7 @@ import no.nav.security.mock.oauth2.MockOAuth2Server;
  * runs it (embedded default) beside the {@code @QuarkusTest} classes; the ledger is read over H2's automatic mixed
  * mode (the app serves its database file to this JVM), the registry and health through the management API.
  */
-@BesideTheApplication
+@BesideTheApplication(seconds = 90)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class TenantsIT {
 
@@ -74,7 +69,6 @@ class TenantsIT {
     static final Path ARCHIVE = Path.of("target", "test-data", "archive-tenants-it").toAbsolutePath();
     static final String ISSUER = "erphub";
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     static final int FILLERS = 246;
     static final String PAYROLL = ExampleUpstreams.PAYROLL;
     static final String INVOICES = ExampleUpstreams.INVOICES;
@@ -440,18 +434,7 @@ class TenantsIT {
     }
 
     private static String fetch(String path, String token) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(app.url(path))).timeout(Duration.ofSeconds(10));
-        if (token != null) {
-            request.header("Authorization", "Bearer " + token);
-        }
-        try {
-            return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString()).body();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        return app.get(path, token).body();
     }
 
     /** A connection to the app's ledger (H2 in automatic mixed mode). */

@@ -140,6 +140,27 @@ public final class PackagedApp implements AutoCloseable {
         }
     }
 
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    /**
+     * A GET of one of this app's paths, with a bearer token (or {@code null}): the response, whatever its status (a
+     * health endpoint answers 503 when DOWN).
+     */
+    public HttpResponse<String> get(String path, String bearerToken) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url(path))).timeout(Duration.ofSeconds(10));
+        if (bearerToken != null) {
+            request.header("Authorization", "Bearer " + bearerToken);
+        }
+        try {
+            return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** Resident memory of the process in KiB, from /proc (Linux). */
     public long residentKiB() {
         return ProcessMemory.residentKiB(String.valueOf(process.pid()));
