@@ -38,7 +38,7 @@ import io.restassured.path.json.JsonPath;
  * ERP's client credentials per tenant, and the management API's callers (an admin, and acme's portal scoped to acme by
  * a hardcoded tenant claim). Then the fourth path, "is the backlog done?", on the summary.
  */
-@BesideTheApplication
+@BesideTheApplication(seconds = 65)
 class KeycloakIT {
 
     /**

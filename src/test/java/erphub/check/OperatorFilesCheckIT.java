@@ -21,7 +21,7 @@ import erphub.testing.TestServers;
  * their configuration. It prints each problem as file:line: message and exits 1, or exits 0 for good files, and starts
  * nothing of erphub on the way (no HTTP server, no state store, no routes).
  */
-@BesideTheApplication
+@BesideTheApplication(seconds = 5)
 class OperatorFilesCheckIT {
 
     @Test

@@ -57,7 +57,7 @@ import io.restassured.path.json.JsonPath;
  * route that Jolokia reports. The picture is saved as {@code target/hawtio/camel-routes.png}.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-@BesideTheApplication
+@BesideTheApplication(seconds = 90)
 class BrowserConsolesIT {
 
     private static final Path CHROMEDRIVER = Path.of(System.getProperty("test.chromedriver", "/usr/bin/chromedriver"));

@@ -40,7 +40,7 @@ import no.nav.security.mock.oauth2.MockOAuth2Server;
  * The packaged jar moving files between real servers the way it runs in production: a file three times the heap
  * (384 MiB through 128 MiB), a crash in the middle of a run, and two instances sharing one PostgreSQL (and its polls).
  */
-@BesideTheApplication
+@BesideTheApplication(seconds = 140)
 class PipelineIT {
 
     private PayrollFileServer upstream;

@@ -35,7 +35,7 @@ import no.nav.security.mock.oauth2.MockOAuth2Server;
  * store: every event of the window arrives, in one batch, once, signed. The events were rows before the kill; the
  * batch is closed and sent by the next run.
  */
-@BesideTheApplication
+@BesideTheApplication(seconds = 30)
 class RegistrationsIT {
 
     static final String ISSUER = "erphub";

@@ -34,7 +34,7 @@ import erphub.testing.TestServers;
  * Operator routes against the packaged jar, started with {@code java -jar} as an operator would:
  * a YAML file dropped into {@code config/routes/} runs after a restart, without a rebuild.
  */
-@BesideTheApplication
+@BesideTheApplication(seconds = 70)
 class OperatorRoutesIT {
 
     private static final Duration START = Duration.ofSeconds(60);

@@ -31,7 +31,7 @@ import erphub.testing.TestServers;
 import io.restassured.path.json.JsonPath;
 
 /** The one packaged jar serves both profiles: the embedded default, and prod configured by environment. */
-@BesideTheApplication
+@BesideTheApplication(seconds = 50)
 class ProfilesIT {
 
     @Test

@@ -55,7 +55,7 @@ import io.restassured.path.json.JsonPath;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-@BesideTheApplication
+@BesideTheApplication(seconds = 80)
 class SandboxIT {
 
     private Path data;

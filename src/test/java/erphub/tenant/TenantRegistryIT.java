@@ -25,7 +25,7 @@ import erphub.testing.TestServers;
  * working directory, credentials from environment variables. A registry with mistakes stops start-up with all
  * of them listed; a registry fixed while erphub runs is applied without a restart.
  */
-@BesideTheApplication
+@BesideTheApplication(seconds = 15)
 class TenantRegistryIT {
 
     private static final Duration START = Duration.ofSeconds(60);

@@ -27,6 +27,13 @@ import org.junit.jupiter.api.parallel.ResourceLocksProvider;
 @ResourceLock(providers = BesideTheApplication.OwnLock.class)
 public @interface BesideTheApplication {
 
+    /**
+     * About how long the class takes in a run of the whole suite here, in seconds (0: a few). The side threads start
+     * the longest first ({@link PackagedJarTestsFirst}), so that they end together: started by name, the last one
+     * left one thread alone for 40 s. Only the order depends on it.
+     */
+    int seconds() default 0;
+
     /** A read-write lock named after the class: uncontended, it only keeps the class's methods sequential. */
     final class OwnLock implements ResourceLocksProvider {
         @Override
