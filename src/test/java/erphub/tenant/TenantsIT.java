@@ -206,10 +206,20 @@ class TenantsIT {
     @Test
     @Order(2)
     void aSmallTenantIsDeliveredBeforeALargeTenantsBacklogIsHalfDone() throws Exception {
-        List<RemoteFile> backlog = upstreams.serveMorePayroll(List.of("big"), "bulk", 3000);
-        await().atMost(Duration.ofMinutes(2)).until(() -> count("big", null) == backlog.size());
-        List<RemoteFile> few = upstreams.serveMorePayroll(List.of("small"), "few", 30);
-        await().atMost(Duration.ofMinutes(2)).until(() -> count("small", "DELIVERED") == few.size());
+        // Every answer of the upstream takes 10 ms, as across a network: big's two downloads at a time then drain at
+        // most ~200 files a second. On loopback the packaged jar drained three quarters of the backlog before the
+        // small tenant's next poll had listed its files, and the test no longer tested a backlog.
+        upstream.setGlobalFixedDelay(10);
+        List<RemoteFile> backlog;
+        List<RemoteFile> few;
+        try {
+            backlog = upstreams.serveMorePayroll(List.of("big"), "bulk", 3000);
+            await().atMost(Duration.ofMinutes(2)).until(() -> count("big", null) == backlog.size());
+            few = upstreams.serveMorePayroll(List.of("small"), "few", 30);
+            await().atMost(Duration.ofMinutes(2)).until(() -> count("small", "DELIVERED") == few.size());
+        } finally {
+            upstream.setGlobalFixedDelay(0);
+        }
 
         // The ledger in sequence: from the moment the small tenant's first file was claimed (its poll listed it) to
         // its last delivery, how many of the big tenant's files were delivered, against how many of them were still
