@@ -182,6 +182,20 @@ public final class PgpTestKeys {
     private static final String RSA_PAIRS = "/pgp/rsa-2048-test-pairs.txt";
     private static final String HANDED_OUT = "test-only.pgp-rsa-pairs-handed-out";
 
+    /** The file's pairs, read once per class loader, when the first key is made. */
+    private static final class Pairs {
+        static final List<String> ENCODED = read();
+
+        private static List<String> read() {
+            try (InputStream in = PgpTestKeys.class.getResourceAsStream(RSA_PAIRS)) {
+                return in == null ? List.of() : new String(in.readAllBytes(), StandardCharsets.US_ASCII).lines()
+                        .filter(line -> !line.isBlank() && !line.startsWith("#")).toList();
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read " + RSA_PAIRS, e);
+            }
+        }
+    }
+
     /**
      * An RSA 2048 key pair no other key of this JVM has: the next of the file's pairs, then freshly generated ones.
      * Generating one is pure BigInteger work, seconds of CPU on the test JVMs' client compiler; the suite needs a few
@@ -195,17 +209,15 @@ public final class PgpTestKeys {
             index = Integer.parseInt(System.getProperty(HANDED_OUT, "0"));
             System.setProperty(HANDED_OUT, String.valueOf(index + 1));
         }
-        try (InputStream in = PgpTestKeys.class.getResourceAsStream(RSA_PAIRS)) {
-            List<String> pairs = in == null ? List.of() : new String(in.readAllBytes(), StandardCharsets.US_ASCII).lines()
-                    .filter(line -> !line.isBlank() && !line.startsWith("#")).toList();
-            if (index < pairs.size()) {
+        if (index < Pairs.ENCODED.size()) {
+            try {
                 RSAPrivateCrtKeyParameters secret = (RSAPrivateCrtKeyParameters) PrivateKeyFactory.createKey(
-                        Base64.getDecoder().decode(pairs.get(index)));
+                        Base64.getDecoder().decode(Pairs.ENCODED.get(index)));
                 return new AsymmetricCipherKeyPair(
                         new RSAKeyParameters(false, secret.getModulus(), secret.getPublicExponent()), secret);
+            } catch (IOException e) {
+                throw new UncheckedIOException("pair " + index + " of " + RSA_PAIRS + " is not a PKCS#8 RSA key", e);
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + RSA_PAIRS, e);
         }
         RSAKeyPairGenerator rsa = new RSAKeyPairGenerator();
         rsa.init(new RSAKeyGenerationParameters(BigInteger.valueOf(0x10001), RANDOM, 2048, 80));
