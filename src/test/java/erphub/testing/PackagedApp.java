@@ -200,9 +200,15 @@ public final class PackagedApp implements AutoCloseable {
         return process.isAlive();
     }
 
-    /** Stops the process as an orchestrator does (SIGTERM), waiting for the graceful shutdown. */
+    /**
+     * Stops the process as an orchestrator does (SIGTERM), waiting for the graceful shutdown; prints the CPU time it
+     * used (the suite is CPU-bound on two cores: docs/testing.md, "How long the suite takes").
+     */
     @Override
     public void close() {
+        process.info().totalCpuDuration().ifPresent(cpu -> System.out.printf(
+                "[PackagedApp] %s: %.1f CPU s in %.1f s%n", workDir.getFileName(), cpu.toMillis() / 1000.0,
+                (System.nanoTime() - startedNanos) / 1e9));
         process.destroy();
         try {
             if (!process.waitFor(30, TimeUnit.SECONDS)) {

@@ -25,7 +25,7 @@ public final class TestServers {
 
     /**
      * A command line for a JVM of its own (the packaged app, s3proxy): this JVM's {@code java}, then the build's
-     * options for test processes ({@code test.jvm.options} in pom.xml, empty under the bench and chaos profiles), then
+     * options for test processes ({@code test.app.jvm.options} in pom.xml, empty under the bench and chaos profiles), then
      * {@code args}, so a test's own options win.
      */
     public static List<String> javaCommand(String... args) {
