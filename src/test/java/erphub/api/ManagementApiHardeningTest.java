@@ -26,6 +26,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import erphub.testing.TestTokens;
 import erphub.testing.ErpApiResource.ErpApi;
 import erphub.testing.InjectTestServer;
 import erphub.testing.OAuth2ServerResource;
@@ -56,8 +57,8 @@ class ManagementApiHardeningTest {
     ErpApi erp;
 
     String token(String subject, Map<String, Object> claims, long expirySeconds) {
-        return oauth2.issueToken(OAuth2ServerResource.ISSUER, subject, ManagementApiTest.AUDIENCE, claims, expirySeconds)
-                .serialize();
+        return TestTokens.issue(oauth2, OAuth2ServerResource.ISSUER, subject, ManagementApiTest.AUDIENCE,
+                claims, expirySeconds);
     }
 
     String admin() {

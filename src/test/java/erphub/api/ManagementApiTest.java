@@ -41,6 +41,7 @@ import com.nimbusds.jwt.SignedJWT;
 
 import erphub.state.FileState;
 import erphub.state.StateDataSource;
+import erphub.testing.TestTokens;
 import erphub.testing.OnEveryDatabase;
 import erphub.testing.ErpApiResource;
 import erphub.testing.ErpApiResource.ErpApi;
@@ -130,7 +131,7 @@ class ManagementApiTest {
     static List<RemoteFile> deadFiles;
 
     String token(String subject, Map<String, Object> claims) {
-        return oauth2.issueToken(OAuth2ServerResource.ISSUER, subject, AUDIENCE, claims, 600).serialize();
+        return TestTokens.issue(oauth2, OAuth2ServerResource.ISSUER, subject, AUDIENCE, claims, 600);
     }
 
     String admin() {

@@ -45,6 +45,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+import erphub.testing.TestTokens;
 import erphub.testing.InjectTestServer;
 import erphub.testing.KafkaBrokerResource.KafkaBroker;
 import erphub.testing.OAuth2ServerResource;
@@ -107,7 +108,8 @@ class RegistrationsTest {
     }
 
     String token(String subject, Map<String, Object> claims) {
-        return oauth2.issueToken(OAuth2ServerResource.ISSUER, subject, ManagementApiTest.AUDIENCE, claims, 600).serialize();
+        return TestTokens.issue(oauth2, OAuth2ServerResource.ISSUER, subject, ManagementApiTest.AUDIENCE, claims,
+                600);
     }
 
     String admin() {
