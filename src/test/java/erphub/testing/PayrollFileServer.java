@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
@@ -167,7 +168,9 @@ public final class PayrollFileServer implements AutoCloseable {
     /** The bytes of a generated file, as a stream. */
     public static InputStream content(String id, long size) {
         return new InputStream() {
-            private final java.util.Random random = new java.util.Random(id.hashCode());
+            // SplittableRandom: java.util.Random's atomic seed made generating (and hashing) PipelineIT's 384 MiB a
+            // visible share of the suite's CPU.
+            private final java.util.SplittableRandom random = new java.util.SplittableRandom(id.hashCode());
             private final byte[] block = new byte[64 * 1024];
             private int pos = block.length;
             private long left = size;
@@ -194,6 +197,29 @@ public final class PayrollFileServer implements AutoCloseable {
                 return n;
             }
         };
+    }
+
+    /**
+     * Where the bytes of {@code file} first differ from the generated file's, -1 where they are the same: compared as
+     * streams, without the digest a SHA-256 check would compute (seconds of CPU for hundreds of MiB on the tests' JVM).
+     */
+    public static long mismatch(GeneratedFile generated, Path file) throws IOException {
+        try (InputStream expected = content(generated.id(), generated.size());
+                InputStream actual = java.nio.file.Files.newInputStream(file)) {
+            byte[] a = new byte[1 << 20];
+            byte[] b = new byte[1 << 20];
+            for (long offset = 0;; offset += a.length) {
+                int n = expected.readNBytes(a, 0, a.length);
+                int m = actual.readNBytes(b, 0, b.length);
+                int at = java.util.Arrays.mismatch(a, 0, n, b, 0, m);
+                if (at >= 0) {
+                    return offset + at;
+                }
+                if (n < a.length) {
+                    return -1;
+                }
+            }
+        }
     }
 
     public static String sha256(String id, long size) {
