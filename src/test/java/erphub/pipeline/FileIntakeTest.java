@@ -54,7 +54,7 @@ import no.nav.security.mock.oauth2.MockOAuth2Server;
 /**
  * The two built-in example upstreams, 3 tenants x 200 files each, through LIST -> CLAIM -> DOWNLOAD ->
  * ARCHIVE against a real HTTP upstream and a real OAuth2 server, on H2. On PostgreSQL the same claims and
- * versions are FileStateStoreOnPostgresTest's, and the intake end to end is ProdTopologyIntakeTest's and
+ * versions are FileStateStoreOnPostgresTest's, and the intake end to end is ProdTopologyIntakeIT's and
  * FanOutOnPostgresTest's. The methods build on each other, in order.
  */
 @QuarkusTest

@@ -10,7 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.lang.reflect.Field;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,7 +24,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Predicate;
 import java.util.stream.IntStream;
 
 import org.junit.jupiter.api.AfterAll;
@@ -43,11 +41,11 @@ import erphub.testing.BesideTheApplication;
 import erphub.testing.ExampleUpstreams;
 import erphub.testing.ExampleUpstreams.RemoteFile;
 import erphub.testing.PackagedApp;
+import erphub.testing.ServersBesideTheApp;
 import erphub.testing.SftpServerResource;
 import erphub.testing.SftpServerResource.SftpServer;
 import erphub.testing.TestServers;
 import erphub.testing.TestTenants;
-import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import io.quarkus.test.junit.QuarkusTestProfile.TestResourceEntry;
 import no.nav.security.mock.oauth2.MockOAuth2Server;
 
@@ -129,8 +127,7 @@ class TenantsIT {
         return config;
     }
 
-    private static final List<QuarkusTestResourceLifecycleManager> SERVERS = new ArrayList<>();
-    private static final List<Object> STARTED = new ArrayList<>();
+    static ServersBesideTheApp servers;
     static WireMockServer upstream;
     static SftpServer sftp;
     static PackagedApp app;
@@ -142,22 +139,11 @@ class TenantsIT {
     static void startServersAndErphub() throws Exception {
         List<TestResourceEntry> entries = new ArrayList<>(ExampleUpstreams.servers());
         entries.add(new TestResourceEntry(SftpServerResource.class));
-        Map<String, String> config = new HashMap<>();
-        for (TestResourceEntry entry : entries) {
-            QuarkusTestResourceLifecycleManager server = entry.getClazz().getDeclaredConstructor().newInstance();
-            server.init(entry.getArgs());
-            SERVERS.add(server);
-            config.putAll(server.start());
-            server.inject(new QuarkusTestResourceLifecycleManager.TestInjector() {
-                @Override
-                public void injectIntoFields(Object fieldValue, Predicate<Field> predicate) {
-                    STARTED.add(fieldValue);
-                }
-            });
-        }
-        upstream = started(WireMockServer.class);
-        sftp = started(SftpServer.class);
-        MockOAuth2Server oauth2 = started(MockOAuth2Server.class);
+        servers = ServersBesideTheApp.start(entries);
+        Map<String, String> config = new HashMap<>(servers.config());
+        upstream = servers.get(WireMockServer.class);
+        sftp = servers.get(SftpServer.class);
+        MockOAuth2Server oauth2 = servers.get(MockOAuth2Server.class);
         config.putAll(config());
         Path work = TestServers.scratchDir("tenants-");
         // H2's automatic mixed mode: the app opens the file and serves it; this JVM's connections reach it over TCP.
@@ -177,12 +163,9 @@ class TenantsIT {
         if (app != null) {
             app.close();
         }
-        SERVERS.forEach(QuarkusTestResourceLifecycleManager::stop);
-    }
-
-    private static <T> T started(Class<T> type) {
-        return STARTED.stream().filter(type::isInstance).map(type::cast).findFirst()
-                .orElseThrow(() -> new IllegalStateException("no " + type.getSimpleName() + " was started"));
+        if (servers != null) {
+            servers.close();
+        }
     }
 
     @Test
