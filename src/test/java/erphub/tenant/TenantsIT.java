@@ -327,7 +327,10 @@ class TenantsIT {
      * A poll lists several tenants at once, and no more than the node's {@code erphub.intake.node-listing-concurrency}
      * (3 here) even where the poll's own {@code erphub.intake.listing-concurrency} (4) allows more: with every answer
      * of the upstream taking 300 ms, as across a WAN, 246 fillers one after the other would take 74 s a cycle. Read
-     * from the upstream's request log: lists that start less than 300 ms apart were in flight together. (A poll's own
+     * from the upstream's request log: a list request was in flight at least from its arrival to the end of the delay
+     * WireMock added to its answer (less than its whole time in flight, so the count can only come out low, never high).
+     * Counting the requests that arrived less than 300 ms apart instead failed once (4): WireMock answers a request no
+     * stub matches at once, without the delay, and its slot served another request within the window. (A poll's own
      * limit, below the node's, is PipelineIT's graceful stop's.)
      */
     @Test
@@ -337,38 +340,50 @@ class TenantsIT {
         upstream.setGlobalFixedDelay(answerMillis);
         try {
             long since = System.currentTimeMillis();
-            await().atMost(Duration.ofSeconds(60)).until(() -> listStarts(since, true).size() >= 60);
-            int fillers = mostAtOnce(listStarts(since, true), answerMillis);
-            int all = mostAtOnce(listStarts(since, false), answerMillis);
+            await().atMost(Duration.ofSeconds(60)).until(() -> lists(since, true).size() >= 60);
+            List<long[]> fillerLists = lists(since, true);
+            List<long[]> allLists = lists(since, false);
+            int fillers = mostAtOnce(fillerLists);
+            int all = mostAtOnce(allLists);
             System.out.printf("[TenantsIT] at most %d filler lists in flight together, %d lists of both upstreams%n",
                     fillers, all);
             assertTrue(fillers >= 2, "the fillers were listed one after the other");
-            assertTrue(all <= 3, all + " lists in flight together, more than node-listing-concurrency");
+            assertTrue(all <= 3, all + " lists in flight together, more than node-listing-concurrency: "
+                    + allLists.stream().limit(60).map(l -> l[0] - since + "-" + (l[1] - since) + " ms").toList());
         } finally {
             upstream.setGlobalFixedDelay(0);
         }
     }
 
-    /** The most list requests that started less than {@code window} ms apart. */
-    private static int mostAtOnce(List<Long> starts, int window) {
+    /** The most list requests in flight at one moment, each from its arrival to the end of its added delay. */
+    private static int mostAtOnce(List<long[]> lists) {
         int most = 0;
-        for (int i = 0; i < starts.size(); i++) {
-            int together = 1;
-            for (int j = i + 1; j < starts.size() && starts.get(j) - starts.get(i) < window; j++) {
-                together++;
-            }
-            most = Math.max(most, together);
+        for (long[] list : lists) {
+            long at = list[0];
+            most = Math.max(most, (int) lists.stream().filter(l -> l[0] <= at && at < l[1]).count());
         }
         return most;
     }
 
-    /** When each list request (the fillers' only, or both upstreams') reached the upstream (ms), in order. */
-    private List<Long> listStarts(long since, boolean fillersOnly) {
-        return upstream.getAllServeEvents().stream().map(e -> e.getRequest())
-                .filter(r -> r.getUrl().startsWith("/invoices/api/documents?")
-                        ? !fillersOnly || r.queryParameter("org").firstValue().startsWith("filler-")
-                        : !fillersOnly && r.getUrl().startsWith("/payroll/v2/tenants/"))
-                .map(r -> r.getLoggedDate().getTime()).filter(t -> t >= since).sorted().toList();
+    /**
+     * The list requests (the fillers' only, or both upstreams') that arrived since {@code since}, each as {arrival,
+     * end of the delay added to its answer} in ms (a request not answered yet: its arrival only).
+     */
+    private List<long[]> lists(long since, boolean fillersOnly) {
+        return upstream.getAllServeEvents().stream()
+                .filter(e -> {
+                    var r = e.getRequest();
+                    return r.getUrl().startsWith("/invoices/api/documents?")
+                            ? !fillersOnly || r.queryParameter("org").firstValue().startsWith("filler-")
+                            : !fillersOnly && r.getUrl().startsWith("/payroll/v2/tenants/");
+                })
+                .filter(e -> e.getRequest().getLoggedDate().getTime() >= since)
+                .map(e -> {
+                    long arrived = e.getRequest().getLoggedDate().getTime();
+                    Integer delayed = e.getTiming() == null ? null : e.getTiming().getAddedDelay();
+                    return new long[] { arrived, arrived + Math.max(1, delayed == null ? 0 : delayed) };
+                })
+                .sorted(java.util.Comparator.comparingLong(l -> l[0])).toList();
     }
 
     /** The erphub-tenant-registry check, as the operator reads it from /q/health/well. */
