@@ -119,8 +119,7 @@ class ProdTopologyIntakeIT {
         Map<String, String> config = new HashMap<>(servers.config());
         config.putAll(config());
         ledgerUrl = config.get("quarkus.datasource.\"postgresql\".jdbc.url");
-        Map<String, String> environment = Map.of("ERPHUB_API_JWKS_URL", config.get("test.oauth2.jwks-url"),
-                "ERPHUB_API_ISSUER", config.get("test.oauth2.issuer"));
+        Map<String, String> environment = OAuth2ServerResource.apiEnvironment(oauth2, OAuth2ServerResource.ISSUER);
         app = PackagedApp.start(TestServers.scratchDir("prod-topology-"), config, environment);
         app.awaitReady(Duration.ofSeconds(120));
     }

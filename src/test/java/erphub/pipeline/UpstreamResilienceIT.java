@@ -36,6 +36,7 @@ import erphub.testing.ErpApiResource;
 import erphub.testing.ErpApiResource.ErpApi;
 import erphub.testing.ErpApiResource.Received;
 import erphub.testing.PackagedApp;
+import erphub.testing.OAuth2ServerResource;
 import erphub.testing.PayrollFileServer;
 import erphub.testing.PayrollFileServer.GeneratedFile;
 import erphub.testing.PrometheusText;
@@ -115,8 +116,7 @@ class UpstreamResilienceIT {
         config.put("erphub.circuit-breaker.cool-down", COOL_DOWN.toString());
         config.put("erphub.intake.max-redelivery-delay", String.valueOf(MAX_BACKOFF.toMillis()));
         config.put("erphub.destinations.erp-api.max-redelivery-delay", String.valueOf(MAX_BACKOFF.toMillis()));
-        Map<String, String> environment = Map.of("ERPHUB_API_JWKS_URL", oauth2.jwksUrl(ISSUER).toString(),
-                "ERPHUB_API_ISSUER", oauth2.issuerUrl(ISSUER).toString());
+        Map<String, String> environment = OAuth2ServerResource.apiEnvironment(oauth2, ISSUER);
         admin = oauth2.issueToken(ISSUER, "ops-erin", "erphub-api", Map.of("groups", List.of("erphub-admin")), 3600)
                 .serialize();
         app = PackagedApp.start(TestServers.scratchDir("resilience-"), config, environment);

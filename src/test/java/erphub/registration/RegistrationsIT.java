@@ -22,6 +22,7 @@ import org.junit.jupiter.api.Test;
 
 import erphub.testing.BesideTheApplication;
 import erphub.testing.PackagedApp;
+import erphub.testing.OAuth2ServerResource;
 import erphub.testing.PayrollFileServer;
 import erphub.testing.TestServers;
 import erphub.testing.TestTenants;
@@ -58,8 +59,7 @@ class RegistrationsIT {
                 config.put("erphub.registrations.batch-interval", "200");
                 config.put("erphub.node-id", "registrations-node");
                 config.putAll(new TestTenants().tenant("acme", Map.of("payroll-exports", "payroll")).write("registrations-it"));
-                Map<String, String> environment = Map.of("ERPHUB_API_JWKS_URL", oauth2.jwksUrl(ISSUER).toString(),
-                        "ERPHUB_API_ISSUER", oauth2.issuerUrl(ISSUER).toString());
+                Map<String, String> environment = OAuth2ServerResource.apiEnvironment(oauth2, ISSUER);
                 String admin = oauth2.issueToken(ISSUER, "ops-dave", "erphub-api",
                         Map.of("groups", List.of("erphub-admin")), 600).serialize();
 

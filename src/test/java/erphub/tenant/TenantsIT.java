@@ -41,6 +41,7 @@ import erphub.testing.BesideTheApplication;
 import erphub.testing.ExampleUpstreams;
 import erphub.testing.ExampleUpstreams.RemoteFile;
 import erphub.testing.PackagedApp;
+import erphub.testing.OAuth2ServerResource;
 import erphub.testing.ServersBesideTheApp;
 import erphub.testing.SftpServerResource;
 import erphub.testing.SftpServerResource.SftpServer;
@@ -150,8 +151,7 @@ class TenantsIT {
         jdbcUrl = "jdbc:h2:file:" + work.resolve("data/state/erphub").toAbsolutePath()
                 + ";AUTO_SERVER=TRUE;WRITE_DELAY=0";
         config.put("quarkus.datasource.\"h2\".jdbc.url", jdbcUrl);
-        Map<String, String> environment = Map.of("ERPHUB_API_JWKS_URL", oauth2.jwksUrl(ISSUER).toString(),
-                "ERPHUB_API_ISSUER", oauth2.issuerUrl(ISSUER).toString());
+        Map<String, String> environment = OAuth2ServerResource.apiEnvironment(oauth2, ISSUER);
         admin = oauth2.issueToken(ISSUER, "ops-tess", "erphub-api", Map.of("groups", List.of("erphub-admin")), 3600)
                 .serialize();
         app = PackagedApp.start(work, config, environment);

@@ -42,6 +42,15 @@ public class OAuth2ServerResource implements QuarkusTestResourceLifecycleManager
         return config;
     }
 
+    /**
+     * The environment that points a packaged app's management API at one issuer of this token server, as an operator
+     * points it at an identity provider (ERPHUB_API_JWKS_URL, ERPHUB_API_ISSUER).
+     */
+    public static Map<String, String> apiEnvironment(MockOAuth2Server server, String issuer) {
+        return Map.of("ERPHUB_API_JWKS_URL", server.jwksUrl(issuer).toString(),
+                "ERPHUB_API_ISSUER", server.issuerUrl(issuer).toString());
+    }
+
     @Override
     public void inject(TestInjector injector) {
         TestServers.inject(injector, server);
