@@ -329,9 +329,10 @@ class TenantsIT {
      * of the upstream taking 300 ms, as across a WAN, 246 fillers one after the other would take 74 s a cycle. Read
      * from the upstream's request log: a list request was in flight at least from its arrival to the end of the delay
      * WireMock added to its answer (less than its whole time in flight, so the count can only come out low, never high).
-     * Counting the requests that arrived less than 300 ms apart instead failed once (4): WireMock answers a request no
-     * stub matches at once, without the delay, and its slot served another request within the window. (A poll's own
-     * limit, below the node's, is PipelineIT's graceful stop's.)
+     * Counting the requests that arrived less than 300 ms apart instead failed once (4): a request answered without the
+     * delay (one matched before the delay was set but logged in the same millisecond, or one no stub matches, which
+     * WireMock answers at once) frees its slot for another within the window. (A poll's own limit, below the node's, is
+     * PipelineIT's graceful stop's.)
      */
     @Test
     @Order(8)
