@@ -29,8 +29,8 @@ public final class ServersBesideTheApp implements AutoCloseable {
     /** Starts the servers; if one fails, those already started are stopped and the failure is thrown. */
     public static ServersBesideTheApp start(List<TestResourceEntry> entries) {
         ServersBesideTheApp servers = new ServersBesideTheApp();
+        List<CompletableFuture<Void>> parallel = new ArrayList<>();
         try {
-            List<CompletableFuture<Void>> parallel = new ArrayList<>();
             for (TestResourceEntry entry : entries) {
                 if (entry.isParallel()) {
                     parallel.add(CompletableFuture.runAsync(() -> servers.start(entry)));
@@ -44,6 +44,14 @@ public final class ServersBesideTheApp implements AutoCloseable {
             CompletableFuture.allOf(parallel.toArray(CompletableFuture[]::new)).join();
             return servers;
         } catch (RuntimeException | Error e) {
+            // The servers still starting beside the one that failed are stopped too, once they are up.
+            for (CompletableFuture<Void> starting : parallel) {
+                try {
+                    starting.join();
+                } catch (RuntimeException other) {
+                    e.addSuppressed(other);
+                }
+            }
             servers.close();
             throw e;
         }
